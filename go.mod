@@ -1,0 +1,3 @@
+module webhookguard
+
+go 1.26
