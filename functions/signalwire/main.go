@@ -1,0 +1,20 @@
+// Command signalwire is the AWS Lambda function that receives SignalWire webhooks
+// behind API Gateway, verifies them and hands them to SQS.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"webhookguard/shared/app"
+	"webhookguard/shared/provider"
+)
+
+func main() {
+	cfg := app.Must(app.FromEnv(os.Getenv))
+	clients := app.Must(app.NewClients(context.Background()))
+	h := app.Must(app.NewHandler(provider.SignalWire, cfg, clients, cfg.Logger()))
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,274 @@
+// Package apigw turns an API Gateway proxy event back into the HTTP request
+// the caller sent: the exact body bytes, the headers, and the URL.
+//
+// It reads REST API events (payload format 1.0) and HTTP API or Lambda
+// Function URL events (payload format 2.0) into one Event type, telling them
+// apart by the event itself:
+//
+//	var ev apigw.Event // unmarshalled by the Lambda runtime
+//	req, err := ev.Request(apigw.Options{MaxBodyBytes: 1 << 20})
+//	// req.Body is the raw body (base64 removed), req.Header is canonical
+package apigw
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Errors returned by Event.Request, to be told apart with errors.Is.
+var (
+	// ErrMalformedEvent means the event cannot be turned into a request:
+	// a body marked base64 that is not, or no host to build a URL from.
+	ErrMalformedEvent = errors.New("apigw: malformed event")
+	// ErrBodyTooLarge means the body is larger than Options.MaxBodyBytes.
+	// It is detected before the body is decoded or hashed.
+	ErrBodyTooLarge = errors.New("apigw: body too large")
+)
+
+// Event is an API Gateway proxy event in either payload format. Fields that
+// exist in only one format are documented as such.
+type Event struct {
+	// Version is "2.0" for HTTP APIs and Function URLs, "1.0" or empty for
+	// REST APIs.
+	Version string `json:"version"`
+	// HTTPMethod is the method (1.0).
+	HTTPMethod string `json:"httpMethod"`
+	// Path is the resource path without the stage (1.0).
+	Path string `json:"path"`
+	// RawPath is the path as requested, stage included (2.0).
+	RawPath string `json:"rawPath"`
+	// RawQueryString is the query string as sent, without '?' (2.0).
+	RawQueryString string `json:"rawQueryString"`
+	// Headers holds one value per header; 2.0 lower-cases names and joins
+	// repeated headers with commas.
+	Headers map[string]string `json:"headers"`
+	// MultiValueHeaders holds every value of every header (1.0).
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	// QueryStringParameters holds decoded query parameters, one value each.
+	QueryStringParameters map[string]string `json:"queryStringParameters"`
+	// MultiValueQueryStringParameters holds every decoded value (1.0).
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	// Body is the body, base64-encoded when IsBase64Encoded is set.
+	Body string `json:"body"`
+	// IsBase64Encoded tells whether Body is base64.
+	IsBase64Encoded bool           `json:"isBase64Encoded"`
+	RequestContext  RequestContext `json:"requestContext"`
+}
+
+// RequestContext is the part of the event's requestContext this package
+// reads.
+type RequestContext struct {
+	RequestID  string `json:"requestId"`
+	DomainName string `json:"domainName"`
+	Stage      string `json:"stage"`
+	// Path is the real path, stage or custom-domain base path included (1.0).
+	Path string `json:"path"`
+	// HTTPMethod is the method (1.0).
+	HTTPMethod string `json:"httpMethod"`
+	// HTTP describes the request (2.0).
+	HTTP struct {
+		Method   string `json:"method"`
+		Path     string `json:"path"`
+		SourceIP string `json:"sourceIp"`
+	} `json:"http"`
+	// Identity describes the caller (1.0).
+	Identity struct {
+		SourceIP string `json:"sourceIp"`
+	} `json:"identity"`
+	// TimeEpoch is when API Gateway received the request, in Unix
+	// milliseconds.
+	TimeEpoch int64 `json:"requestTimeEpoch"`
+}
+
+// V2 reports whether the event uses payload format 2.0.
+func (e *Event) V2() bool { return e.Version == "2.0" }
+
+// Method returns the request method in upper case.
+func (e *Event) Method() string {
+	m := e.HTTPMethod
+	if e.V2() || m == "" {
+		m = e.RequestContext.HTTP.Method
+	}
+	if m == "" {
+		m = e.RequestContext.HTTPMethod
+	}
+	return strings.ToUpper(m)
+}
+
+// Options tune Event.Request.
+type Options struct {
+	// MaxBodyBytes caps the decoded body; 0 means no cap.
+	MaxBodyBytes int
+	// PublicURL, when set, replaces the scheme, host and path of the URL
+	// (a custom domain, a base path, a proxy in front). The query string
+	// that arrived is appended unless PublicURL carries its own '?'.
+	PublicURL string
+}
+
+// Request is the HTTP request rebuilt from an event.
+type Request struct {
+	Method string
+	// URL is the absolute URL the caller requested, best effort: see
+	// Event.URL.
+	URL string
+	// Header holds every header, names canonical.
+	Header http.Header
+	// Body is the exact body bytes.
+	Body []byte
+}
+
+// Request rebuilds the request. The body limit is checked before the body is
+// decoded, on its encoded length, and again on the decoded bytes.
+func (e *Event) Request(o Options) (Request, error) {
+	r := Request{Method: e.Method(), Header: e.Header()}
+	body, err := e.RawBody(o.MaxBodyBytes)
+	if err != nil {
+		return r, err
+	}
+	r.Body = body
+	r.URL, err = e.URL(r.Header, o.PublicURL)
+	return r, err
+}
+
+// RawBody returns the body bytes, removing the transport base64. It fails
+// with ErrBodyTooLarge when the body exceeds max (0 means no cap), and with
+// ErrMalformedEvent when a base64 body does not decode.
+func (e *Event) RawBody(max int) ([]byte, error) {
+	if !e.IsBase64Encoded {
+		if max > 0 && len(e.Body) > max {
+			return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, len(e.Body), max)
+		}
+		return []byte(e.Body), nil
+	}
+	if n := base64.StdEncoding.DecodedLen(len(e.Body)); max > 0 && n-2 > max {
+		return nil, fmt.Errorf("%w: about %d bytes, limit %d", ErrBodyTooLarge, n, max)
+	}
+	b := make([]byte, base64.StdEncoding.DecodedLen(len(e.Body)))
+	n, err := base64.StdEncoding.Decode(b, []byte(e.Body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: body is not base64: %v", ErrMalformedEvent, err)
+	}
+	if max > 0 && n > max {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBodyTooLarge, n, max)
+	}
+	return b[:n], nil
+}
+
+// Header merges headers and multiValueHeaders into one canonical
+// http.Header. A name present in both is taken from multiValueHeaders only,
+// so no value is counted twice.
+func (e *Event) Header() http.Header {
+	h := make(http.Header, len(e.Headers)+len(e.MultiValueHeaders))
+	for k, vs := range e.MultiValueHeaders {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for k, v := range e.Headers {
+		if _, seen := h[http.CanonicalHeaderKey(k)]; !seen {
+			h.Add(k, v)
+		}
+	}
+	return h
+}
+
+// URL returns the absolute URL the caller requested.
+//
+// With publicURL set, it is publicURL followed by the query string that
+// arrived (unless publicURL has its own query). Otherwise it is
+// "https://" + Host (or requestContext.domainName) + path + query, where the
+// path is rawPath (2.0) or requestContext.path (1.0), both of which include
+// a named stage.
+//
+// Payload 2.0 carries the query string as sent. Payload 1.0 does not: API
+// Gateway hands over decoded parameters and loses their order and original
+// escaping, so the query is rebuilt with keys sorted and values escaped
+// minimally (see EscapeQuery). A signature over a URL whose query was written
+// otherwise cannot be checked from a 1.0 event; use an HTTP API or set
+// publicURL with the query.
+func (e *Event) URL(h http.Header, publicURL string) (string, error) {
+	query := e.query()
+	if publicURL != "" {
+		if strings.Contains(publicURL, "?") || query == "" {
+			return publicURL, nil
+		}
+		return publicURL + "?" + query, nil
+	}
+	host := h.Get("Host")
+	if host == "" {
+		host = e.RequestContext.DomainName
+	}
+	if host == "" {
+		return "", fmt.Errorf("%w: no Host header or domainName", ErrMalformedEvent)
+	}
+	path := e.RawPath
+	if !e.V2() {
+		path = e.RequestContext.Path
+		if path == "" {
+			path = e.Path
+		}
+	}
+	if path == "" {
+		path = "/"
+	}
+	u := "https://" + host + path
+	if query != "" {
+		u += "?" + query
+	}
+	return u, nil
+}
+
+func (e *Event) query() string {
+	if e.V2() {
+		return e.RawQueryString
+	}
+	params := e.MultiValueQueryStringParameters
+	if len(params) == 0 && len(e.QueryStringParameters) > 0 {
+		params = make(map[string][]string, len(e.QueryStringParameters))
+		for k, v := range e.QueryStringParameters {
+			params[k] = []string{v}
+		}
+	}
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, v := range params[k] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(EscapeQuery(k))
+			b.WriteByte('=')
+			b.WriteString(EscapeQuery(v))
+		}
+	}
+	return b.String()
+}
+
+// EscapeQuery escapes a decoded query key or value the way a person types it
+// into a webhook URL: letters, digits and the characters -._~!$'()*,;:@/? are
+// kept, a space becomes '+', and everything else is percent-encoded.
+func EscapeQuery(s string) string {
+	const keep = "-._~!$'()*,;:@/?"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte(keep, c) >= 0:
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteString(url.QueryEscape(string([]byte{c})))
+		}
+	}
+	return b.String()
+}
