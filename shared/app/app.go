@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -125,7 +126,12 @@ func NewClients(ctx context.Context) (Clients, error) {
 	if err != nil {
 		return Clients{}, fmt.Errorf("app: load AWS config: %w", err)
 	}
-	return Clients{Secrets: secretsmanager.NewFromConfig(cfg), Queue: sqs.NewFromConfig(cfg)}, nil
+	return ClientsFromConfig(cfg), nil
+}
+
+// ClientsFromConfig builds the AWS clients from cfg.
+func ClientsFromConfig(cfg aws.Config) Clients {
+	return Clients{Secrets: secretsmanager.NewFromConfig(cfg), Queue: sqs.NewFromConfig(cfg)}
 }
 
 // Logger returns the logger for request lines: Lambda's own structured

@@ -26,6 +26,9 @@ type Provider struct {
 	EventType func(contentType string, body []byte) string
 	// UsesURL tells whether signatures cover the request URL.
 	UsesURL bool
+	// Sign returns the signature headers the provider sends for a request
+	// to url with body and contentType, signed with secret.
+	Sign func(secret []byte, url, contentType string, body []byte) (http.Header, error)
 }
 
 // Webex is Cisco Webex (Webhooks API, X-Spark-Signature).
@@ -33,6 +36,9 @@ var Webex = Provider{
 	Name:        "webex",
 	NewVerifier: func(k ...verify.Key) (verify.Verifier, error) { return verify.NewWebex(k...) },
 	EventType:   webexEventType,
+	Sign: func(secret []byte, _, _ string, body []byte) (http.Header, error) {
+		return http.Header{verify.HeaderWebex: {verify.SignWebex(secret, body)}}, nil
+	},
 }
 
 // Qiscus is the Qiscus Chat SDK webhook (QISCUS-SDK-SIGNATURE).
@@ -40,6 +46,9 @@ var Qiscus = Provider{
 	Name:        "qiscus",
 	NewVerifier: func(k ...verify.Key) (verify.Verifier, error) { return verify.NewQiscus(k...) },
 	EventType:   qiscusEventType,
+	Sign: func(secret []byte, _, _ string, body []byte) (http.Header, error) {
+		return http.Header{verify.HeaderQiscus: {verify.SignQiscus(secret, body)}}, nil
+	},
 }
 
 // SignalWire is SignalWire, both the JSON (RELAY, SWML, Call Fabric) and the
@@ -49,6 +58,22 @@ var SignalWire = Provider{
 	NewVerifier: func(k ...verify.Key) (verify.Verifier, error) { return verify.NewSignalWire(k...) },
 	EventType:   signalWireEventType,
 	UsesURL:     true,
+	Sign:        signSignalWire,
+}
+
+// signSignalWire signs a form body with the compatibility scheme, a JSON
+// body posted to a URL with bodySHA256 with the compatibility scheme too,
+// and any other body with the JSON scheme (both signature headers).
+func signSignalWire(secret []byte, url, contentType string, body []byte) (http.Header, error) {
+	if isForm(contentType, body) || strings.Contains(url, "bodySHA256=") {
+		s, err := verify.SignSignalWireCompat(secret, url, body)
+		if err != nil {
+			return nil, err
+		}
+		return http.Header{verify.HeaderSignalWire: {s}}, nil
+	}
+	s1, s256 := verify.SignSignalWireJSON(secret, url, body)
+	return http.Header{verify.HeaderSignalWire: {s1}, verify.HeaderSignalWireSHA256: {s256}}, nil
 }
 
 // All lists every provider, by route order.

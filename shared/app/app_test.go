@@ -1,0 +1,292 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"webhookguard/shared/apigw"
+	"webhookguard/shared/app"
+	"webhookguard/shared/mototest"
+	"webhookguard/shared/provider"
+	"webhookguard/shared/queue"
+	"webhookguard/shared/sample"
+	"webhookguard/shared/secrets"
+	"webhookguard/shared/webhook"
+)
+
+func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
+
+// countingSecrets counts the GetSecretValue calls that reach the server.
+type countingSecrets struct {
+	secrets.Client
+	n atomic.Int64
+}
+
+func (c *countingSecrets) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	c.n.Add(1)
+	return c.Client.GetSecretValue(ctx, in, opts...)
+}
+
+// fixture is one function wired to moto_server, as main wires it.
+type fixture struct {
+	t        *testing.T
+	moto     *mototest.Server
+	p        provider.Provider
+	secretID string
+	queueURL string
+	calls    *countingSecrets
+	h        *webhook.Handler
+	logs     *bytes.Buffer
+}
+
+var seq atomic.Int64
+
+func newFixture(t *testing.T, p provider.Provider, secretValue string, tune func(*app.Config, *app.Clients)) *fixture {
+	t.Helper()
+	s := mototest.Shared(t)
+	n := seq.Add(1)
+	f := &fixture{t: t, moto: s, p: p, logs: &bytes.Buffer{}}
+	f.secretID = fmt.Sprintf("%s-%s-%d", t.Name(), p.Name, n)
+	f.secretID = strings.NewReplacer("/", "-", " ", "-").Replace(f.secretID)
+	if secretValue != "" {
+		s.CreateSecret(t, f.secretID, secretValue)
+	}
+	f.queueURL = s.CreateQueue(t, fmt.Sprintf("q-%d", n))
+	cfg := app.Must(app.FromEnv(func(k string) string {
+		return map[string]string{"SECRET_ID": f.secretID, "QUEUE_URL": f.queueURL, "MAX_BODY_BYTES": "262144"}[k]
+	}))
+	clients := app.ClientsFromConfig(s.Config())
+	if tune != nil {
+		tune(&cfg, &clients)
+	}
+	f.calls = &countingSecrets{Client: clients.Secrets}
+	clients.Secrets = f.calls
+	h, err := app.NewHandler(p, cfg, clients, slog.New(slog.NewJSONHandler(f.logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = h
+	return f
+}
+
+// send delivers a request signed with secret and returns the response.
+func (f *fixture) send(secret string, spec sample.Spec) apigw.Response {
+	f.t.Helper()
+	spec.Provider, spec.Secret = f.p, []byte(secret)
+	if spec.URL == "" {
+		spec.URL = "https://abc123.execute-api.us-east-1.amazonaws.com/" + f.p.Name
+	}
+	if spec.Body == nil {
+		spec.ContentType, spec.Body = sample.Body(f.p)
+	}
+	ev, err := spec.Event()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	out, err := lambda.NewHandler(f.h.Handle).Invoke(context.Background(), raw)
+	if err != nil {
+		f.t.Fatalf("Invoke: %v", err)
+	}
+	var resp apigw.Response
+	if err := json.Unmarshal(out, &resp); err != nil {
+		f.t.Fatal(err)
+	}
+	return resp
+}
+
+// received returns the envelopes waiting on the queue.
+func (f *fixture) received() []queue.Envelope {
+	f.t.Helper()
+	var out []queue.Envelope
+	for _, m := range f.moto.Receive(f.t, f.queueURL, 10) {
+		var e queue.Envelope
+		if err := json.Unmarshal([]byte(m.Body), &e); err != nil {
+			f.t.Fatalf("envelope %q: %v", m.Body, err)
+		}
+		if m.Attributes["provider"] != f.p.Name || m.Attributes["eventType"] != e.EventType {
+			f.t.Fatalf("message attributes %v for envelope %+v", m.Attributes, e)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestAcceptsCurrentPreviousAndPendingKeys(t *testing.T) {
+	for _, p := range provider.All {
+		t.Run(p.Name, func(t *testing.T) {
+			f := newFixture(t, p, "key-one", nil)
+			f.moto.PutSecret(t, f.secretID, "key-two")                 // current: two, previous: one
+			f.moto.PutSecret(t, f.secretID, "key-three", "AWSPENDING") // a rotation under way
+			for _, tc := range []struct{ secret, stage string }{
+				{"key-two", "AWSCURRENT"}, {"key-one", "AWSPREVIOUS"}, {"key-three", "AWSPENDING"},
+			} {
+				if resp := f.send(tc.secret, sample.Spec{}); resp.StatusCode != 200 {
+					t.Fatalf("signed with %s: status %d", tc.stage, resp.StatusCode)
+				}
+				got := f.received()
+				if len(got) != 1 || got[0].KeyStage != tc.stage {
+					t.Fatalf("signed with %s: received %+v", tc.stage, got)
+				}
+			}
+			if resp := f.send("key-four", sample.Spec{}); resp.StatusCode != 401 {
+				t.Fatalf("unknown key: status %d", resp.StatusCode)
+			}
+			if got := f.received(); len(got) != 0 {
+				t.Fatalf("a refused request reached the queue: %+v", got)
+			}
+		})
+	}
+}
+
+func TestRotationWhileWarm(t *testing.T) {
+	for _, p := range provider.All {
+		t.Run(p.Name, func(t *testing.T) {
+			f := newFixture(t, p, "old-key", func(c *app.Config, _ *app.Clients) { c.MinRefresh = time.Millisecond })
+			if resp := f.send("old-key", sample.Spec{}); resp.StatusCode != 200 {
+				t.Fatalf("warm-up: status %d", resp.StatusCode)
+			}
+			f.moto.PutSecret(t, f.secretID, "new-key")
+			if resp := f.send("new-key", sample.Spec{}); resp.StatusCode != 200 {
+				t.Fatalf("first request with the new key: status %d", resp.StatusCode)
+			}
+			if resp := f.send("old-key", sample.Spec{}); resp.StatusCode != 200 {
+				t.Fatalf("old key after rotation: status %d", resp.StatusCode)
+			}
+			got := f.received()
+			if len(got) != 3 || got[1].KeyStage != "AWSCURRENT" || got[2].KeyStage != "AWSPREVIOUS" {
+				t.Fatalf("received %+v", got)
+			}
+			if n := f.calls.n.Load(); n != 6 {
+				t.Fatalf("%d GetSecretValue calls, want 6 (one load, one refresh)", n)
+			}
+		})
+	}
+}
+
+func TestSecretsManagerUnreachableAtColdStartAnswers503(t *testing.T) {
+	down := mototest.Start(t)
+	down.Stop()
+	for _, p := range provider.All {
+		t.Run(p.Name, func(t *testing.T) {
+			f := newFixture(t, p, "k", func(_ *app.Config, c *app.Clients) {
+				c.Secrets = app.ClientsFromConfig(down.Config()).Secrets
+			})
+			resp := f.send("k", sample.Spec{})
+			if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
+				t.Fatalf("status %d headers %v, want 503 with Retry-After", resp.StatusCode, resp.Headers)
+			}
+			if !strings.Contains(f.logs.String(), `"reason":"secrets_unavailable"`) {
+				t.Fatalf("log: %s", f.logs.String())
+			}
+		})
+	}
+}
+
+func TestSecretMissingAnswers503(t *testing.T) {
+	f := newFixture(t, provider.Webex, "", nil) // no secret created
+	if resp := f.send("k", sample.Spec{}); resp.StatusCode != 503 {
+		t.Fatalf("status %d, want 503", resp.StatusCode)
+	}
+}
+
+func TestSecretsManagerDownWhileWarmKeepsServingCachedKeys(t *testing.T) {
+	sm := mototest.Start(t)
+	f := newFixture(t, provider.Qiscus, "", func(c *app.Config, cl *app.Clients) {
+		c.SecretsTTL = time.Millisecond // every request wants a reload
+		cl.Secrets = app.ClientsFromConfig(sm.Config()).Secrets
+	})
+	sm.CreateSecret(t, f.secretID, "k")
+	if resp := f.send("k", sample.Spec{}); resp.StatusCode != 200 {
+		t.Fatalf("warm-up: status %d", resp.StatusCode)
+	}
+	sm.Stop()
+	for i := 0; i < 3; i++ {
+		if resp := f.send("k", sample.Spec{}); resp.StatusCode != 200 {
+			t.Fatalf("request %d with Secrets Manager down: status %d", i, resp.StatusCode)
+		}
+	}
+	if got := f.received(); len(got) != 4 {
+		t.Fatalf("received %d, want 4", len(got))
+	}
+}
+
+func TestQueueUnreachableAnswers503AndNever200(t *testing.T) {
+	down := mototest.Start(t)
+	down.Stop()
+	for _, p := range provider.All {
+		t.Run(p.Name, func(t *testing.T) {
+			f := newFixture(t, p, "k", func(_ *app.Config, c *app.Clients) {
+				c.Queue = app.ClientsFromConfig(down.Config()).Queue
+			})
+			resp := f.send("k", sample.Spec{})
+			if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
+				t.Fatalf("status %d, want 503 with Retry-After", resp.StatusCode)
+			}
+			if !strings.Contains(f.logs.String(), `"reason":"queue_unavailable"`) {
+				t.Fatalf("log: %s", f.logs.String())
+			}
+		})
+	}
+}
+
+func TestEnvelopeBodyIsTheRawBodyByteForByte(t *testing.T) {
+	tests := []struct {
+		name        string
+		p           provider.Provider
+		v1          bool
+		contentType string
+		body        []byte
+		encoding    string
+	}{
+		{"a form body an HTTP API delivered as base64", provider.SignalWire, false, "application/x-www-form-urlencoded", []byte("Body=caf%C3%A9+%F0%9F%98%80&From=%2B1555&To=a&To=b"), queue.EncodingUTF8},
+		{"a unicode JSON body with odd white space and key order", provider.Webex, false, "application/json", []byte("{ \"resource\" :\"messages\",\n\t\"event\":\"created\", \"data\":{\"text\":\"zoë 😀 \\u00e9\"} }"), queue.EncodingUTF8},
+		{"a unicode body from a REST API", provider.Qiscus, true, "application/json", []byte(`{"type":"post_comment_rest","payload":{"message":{"text":"日本語"}}}`), queue.EncodingUTF8},
+		{"a body that is not UTF-8", provider.Qiscus, false, "application/octet-stream", []byte{0xde, 0xad, 0xbe, 0xef, 0xff}, queue.EncodingBase64},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.p, "k", nil)
+			if resp := f.send("k", sample.Spec{ContentType: tc.contentType, Body: tc.body, V1: tc.v1}); resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			got := f.received()
+			if len(got) != 1 || got[0].BodyEncoding != tc.encoding {
+				t.Fatalf("received %+v", got)
+			}
+			raw, err := got[0].RawBody()
+			if err != nil || !bytes.Equal(raw, tc.body) {
+				t.Fatalf("forwarded %q (%v), want %q", raw, err, tc.body)
+			}
+		})
+	}
+}
+
+func TestForgedFloodCostsFewSecretsManagerCalls(t *testing.T) {
+	f := newFixture(t, provider.Webex, "real-key", nil)
+	refused := 0
+	for i := 0; i < 200; i++ {
+		if resp := f.send(fmt.Sprintf("forged-%d", i), sample.Spec{}); resp.StatusCode == 401 {
+			refused++
+		}
+	}
+	calls := f.calls.n.Load()
+	t.Logf("200 forged requests: %d refused, %d GetSecretValue calls", refused, calls)
+	if refused != 200 || calls > 6 {
+		t.Fatalf("%d refused, %d GetSecretValue calls; want 200 refused and at most 6 calls", refused, calls)
+	}
+}

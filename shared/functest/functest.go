@@ -1,0 +1,111 @@
+// Package functest checks a provider's function as it is deployed: the
+// package is built into a Lambda bootstrap binary, run under the Lambda
+// Runtime API with moto_server standing in for Secrets Manager and SQS, and
+// fed API Gateway events of both payload formats.
+package functest
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"webhookguard/shared/apigw"
+	"webhookguard/shared/lambdatest"
+	"webhookguard/shared/mototest"
+	"webhookguard/shared/provider"
+	"webhookguard/shared/queue"
+	"webhookguard/shared/sample"
+)
+
+// Exercise builds the function in the current directory and checks it end
+// to end for p. extraEnv is added to the function's environment.
+func Exercise(t *testing.T, p provider.Provider, extraEnv ...string) {
+	t.Helper()
+	moto := mototest.Shared(t)
+	secretID, queueName := "functest-"+p.Name, "functest-"+p.Name
+	moto.CreateSecret(t, secretID, "Pr3v-s1gning-value")
+	moto.PutSecret(t, secretID, "Curr-s1gning-value")
+	queueURL := moto.CreateQueue(t, queueName)
+
+	bin := lambdatest.Build(t, ".")
+	env := append([]string{
+		"SECRET_ID=" + secretID, "QUEUE_URL=" + queueURL,
+		"AWS_ENDPOINT_URL=" + moto.URL, "AWS_REGION=" + mototest.Region,
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_LAMBDA_LOG_FORMAT=JSON", "MAX_BODY_BYTES=65536",
+	}, extraEnv...)
+	rt := lambdatest.Start(t, bin, env...)
+
+	contentType, body := sample.Body(p)
+	tests := []struct {
+		name       string
+		v1         bool
+		secret     string
+		method     string
+		body       []byte
+		wantStatus int
+		wantStage  string
+	}{
+		{"accepts an HTTP API event signed with the current key", false, "Curr-s1gning-value", "", body, 200, "AWSCURRENT"},
+		{"accepts a REST API event signed with the current key", true, "Curr-s1gning-value", "", body, 200, "AWSCURRENT"},
+		{"accepts an event signed with the previous key", false, "Pr3v-s1gning-value", "", body, 200, "AWSPREVIOUS"},
+		{"refuses an event signed with another key", false, "F0rged-s1gning-value", "", body, 401, ""},
+		{"refuses a REST API event signed with another key", true, "F0rged-s1gning-value", "", body, 401, ""},
+		{"refuses a GET", false, "Curr-s1gning-value", "GET", body, 405, ""},
+		{"refuses a body over MAX_BODY_BYTES", false, "Curr-s1gning-value", "", bytes.Repeat([]byte("a"), 65537), 413, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sample.Spec{Provider: p, Secret: []byte(tc.secret), URL: "https://abc123.execute-api.us-east-1.amazonaws.com/" + p.Name,
+				ContentType: contentType, Body: tc.body, V1: tc.v1, RequestID: strings.ReplaceAll(tc.name, " ", "-")}
+			ev, err := spec.Event()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.method != "" {
+				ev.HTTPMethod, ev.RequestContext.HTTP.Method = tc.method, tc.method
+			}
+			raw, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := rt.Invoke(raw, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp apigw.Response
+			if res.Err || json.Unmarshal(res.Payload, &resp) != nil {
+				t.Fatalf("invocation failed: %s\n%s", res.Payload, rt.Output())
+			}
+			if resp.StatusCode != tc.wantStatus {
+				t.Fatalf("status %d, want %d; body %q\n%s", resp.StatusCode, tc.wantStatus, resp.Body, rt.Output())
+			}
+			msgs := moto.Receive(t, queueURL, 10)
+			if tc.wantStage == "" {
+				if len(msgs) != 0 {
+					t.Fatalf("a refused request reached the queue: %v", msgs)
+				}
+				return
+			}
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages on the queue, want 1", len(msgs))
+			}
+			var e queue.Envelope
+			if err := json.Unmarshal([]byte(msgs[0].Body), &e); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := e.RawBody()
+			if !bytes.Equal(got, tc.body) || e.KeyStage != tc.wantStage || e.Provider != p.Name || e.RequestID != spec.RequestID {
+				t.Fatalf("envelope %+v, body %q", e, got)
+			}
+		})
+	}
+	if out := rt.Output(); strings.Contains(out, "Curr-s1gning-value") || strings.Contains(out, "Pr3v-s1gning-value") || strings.Contains(out, string(body[:12])) {
+		t.Fatalf("the function logged a secret or a body:\n%s", out)
+	}
+	if lines := strings.Count(rt.Output(), `"message":"webhook"`); lines != len(tests) {
+		t.Fatalf("%d request lines for %d requests:\n%s", lines, len(tests), rt.Output())
+	}
+}
