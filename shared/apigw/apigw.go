@@ -104,6 +104,8 @@ func (e *Event) Method() string {
 type Options struct {
 	// MaxBodyBytes caps the decoded body; 0 means no cap.
 	MaxBodyBytes int
+	// WithURL asks for Request.URL; only signatures over the URL need it.
+	WithURL bool
 	// PublicURL, when set, replaces the scheme, host and path of the URL
 	// (a custom domain, a base path, a proxy in front). The query string
 	// that arrived is appended unless PublicURL carries its own '?'.
@@ -113,8 +115,8 @@ type Options struct {
 // Request is the HTTP request rebuilt from an event.
 type Request struct {
 	Method string
-	// URL is the absolute URL the caller requested, best effort: see
-	// Event.URL.
+	// URL is the absolute URL the caller requested, best effort (see
+	// Event.URL); set when Options.WithURL is.
 	URL string
 	// Header holds every header, names canonical.
 	Header http.Header
@@ -131,7 +133,9 @@ func (e *Event) Request(o Options) (Request, error) {
 		return r, err
 	}
 	r.Body = body
-	r.URL, err = e.URL(r.Header, o.PublicURL)
+	if o.WithURL {
+		r.URL, err = e.URL(r.Header, o.PublicURL)
+	}
 	return r, err
 }
 

@@ -43,7 +43,7 @@ func TestFixtures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := load(t, tc.file)
-			r, err := e.Request(apigw.Options{MaxBodyBytes: 1 << 20, PublicURL: tc.publicURL})
+			r, err := e.Request(apigw.Options{MaxBodyBytes: 1 << 20, PublicURL: tc.publicURL, WithURL: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func TestRequest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := tc.event.Request(apigw.Options{MaxBodyBytes: tc.max})
+			r, err := tc.event.Request(apigw.Options{MaxBodyBytes: tc.max, WithURL: true})
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
@@ -140,7 +140,7 @@ func TestBuiltEventsRoundTrip(t *testing.T) {
 			if err := json.Unmarshal(raw, &e); err != nil {
 				t.Fatal(err)
 			}
-			r, err := e.Request(apigw.Options{})
+			r, err := e.Request(apigw.Options{WithURL: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +188,7 @@ func FuzzEvent(f *testing.F) {
 		if max < 0 {
 			max = -max
 		}
-		r, err := e.Request(apigw.Options{MaxBodyBytes: max})
+		r, err := e.Request(apigw.Options{MaxBodyBytes: max, WithURL: true})
 		if err != nil {
 			if !errors.Is(err, apigw.ErrBodyTooLarge) && !errors.Is(err, apigw.ErrMalformedEvent) {
 				t.Fatalf("err = %v, not a sentinel", err)

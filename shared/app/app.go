@@ -165,7 +165,7 @@ func NewHandler(p provider.Provider, c Config, clients Clients, log *slog.Logger
 		Log:          log,
 	}
 	if p.UsesURL {
-		h.PublicURL = c.PublicURL
+		h.UsesURL, h.PublicURL = true, c.PublicURL
 		h.Accepted = provider.SignalWireAnswer(c.CXMLResponse, c.JSONResponse)
 	}
 	return h, nil

@@ -8,6 +8,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -71,13 +72,24 @@ type Envelope struct {
 	RequestID string `json:"requestId"`
 }
 
-// SetBody stores body in e with the right encoding.
+// SetBody stores body in e: as text when it is valid UTF-8 that SQS can
+// carry, else as base64.
 func (e *Envelope) SetBody(body []byte) {
-	if utf8.Valid(body) {
+	if sqsText(body) {
 		e.Body, e.BodyEncoding = string(body), EncodingUTF8
 		return
 	}
 	e.Body, e.BodyEncoding = base64.StdEncoding.EncodeToString(body), EncodingBase64
+}
+
+// sqsText reports whether body is UTF-8 made only of characters an SQS
+// message may contain once JSON has escaped control characters: SQS refuses
+// U+FFFE and U+FFFF, which are valid UTF-8.
+func sqsText(body []byte) bool {
+	if !utf8.Valid(body) {
+		return false
+	}
+	return !bytes.Contains(body, []byte("\uFFFE")) && !bytes.Contains(body, []byte("\uFFFF"))
 }
 
 // RawBody returns the exact bytes that were verified.

@@ -56,6 +56,8 @@ type Handler struct {
 	EventType func(contentType string, body []byte) string
 	// Accepted builds the answer to an accepted request; default 200 "ok".
 	Accepted func(m verify.Match) apigw.Response
+	// UsesURL tells whether the provider signs the URL (SignalWire).
+	UsesURL bool
 	// PublicURL is the URL configured at the provider, when it cannot be
 	// rebuilt from the event (SignalWire only).
 	PublicURL string
@@ -101,7 +103,7 @@ func (h *Handler) serve(ctx context.Context, ev *apigw.Event, start time.Time, r
 		max = 1 << 20
 	}
 	rec.BodyBytes = len(ev.Body)
-	req, err := ev.Request(apigw.Options{MaxBodyBytes: max, PublicURL: h.PublicURL})
+	req, err := ev.Request(apigw.Options{MaxBodyBytes: max, PublicURL: h.PublicURL, WithURL: h.UsesURL})
 	if err != nil {
 		return h.refuse(rec, err)
 	}

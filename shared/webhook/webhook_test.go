@@ -206,7 +206,7 @@ func TestHandler(t *testing.T) {
 				Log:          slog.New(slog.NewJSONHandler(&logs, nil)),
 			}
 			if tc.req.provider.UsesURL {
-				h.Accepted = provider.SignalWireAnswer("", "")
+				h.UsesURL, h.Accepted = true, provider.SignalWireAnswer("", "")
 			}
 			resp := invoke(t, h, tc.req.event(t))
 			if resp.StatusCode != tc.wantStatus || resp.Body != tc.wantBody {
@@ -282,7 +282,9 @@ func TestHandlerPicksUpARotatedKeyOnce(t *testing.T) {
 
 type policyFunc func(ctx context.Context, body []byte) (bool, string, error)
 
-func (f policyFunc) Decide(ctx context.Context, body []byte) (bool, string, error) { return f(ctx, body) }
+func (f policyFunc) Decide(ctx context.Context, body []byte) (bool, string, error) {
+	return f(ctx, body)
+}
 
 func TestHandlerPolicy(t *testing.T) {
 	t.Parallel()
@@ -333,7 +335,9 @@ func (s *slowKeys) Keyring(ctx context.Context) (*secrets.Keyring, error) {
 	return nil, ctx.Err()
 }
 
-func (s *slowKeys) Refresh(ctx context.Context) (*secrets.Keyring, bool, error) { return nil, false, ctx.Err() }
+func (s *slowKeys) Refresh(ctx context.Context) (*secrets.Keyring, bool, error) {
+	return nil, false, ctx.Err()
+}
 
 func TestClassifyDecidesEveryStatus(t *testing.T) {
 	t.Parallel()
