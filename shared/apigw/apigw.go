@@ -35,26 +35,26 @@ var (
 type Event struct {
 	// Version is "2.0" for HTTP APIs and Function URLs, "1.0" or empty for
 	// REST APIs.
-	Version string `json:"version"`
+	Version string `json:"version,omitempty"`
 	// HTTPMethod is the method (1.0).
-	HTTPMethod string `json:"httpMethod"`
+	HTTPMethod string `json:"httpMethod,omitempty"`
 	// Path is the resource path without the stage (1.0).
-	Path string `json:"path"`
+	Path string `json:"path,omitempty"`
 	// RawPath is the path as requested, stage included (2.0).
-	RawPath string `json:"rawPath"`
+	RawPath string `json:"rawPath,omitempty"`
 	// RawQueryString is the query string as sent, without '?' (2.0).
-	RawQueryString string `json:"rawQueryString"`
+	RawQueryString string `json:"rawQueryString,omitempty"`
 	// Headers holds one value per header; 2.0 lower-cases names and joins
 	// repeated headers with commas.
-	Headers map[string]string `json:"headers"`
+	Headers map[string]string `json:"headers,omitempty"`
 	// MultiValueHeaders holds every value of every header (1.0).
-	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders,omitempty"`
 	// QueryStringParameters holds decoded query parameters, one value each.
-	QueryStringParameters map[string]string `json:"queryStringParameters"`
+	QueryStringParameters map[string]string `json:"queryStringParameters,omitempty"`
 	// MultiValueQueryStringParameters holds every decoded value (1.0).
-	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters,omitempty"`
 	// Body is the body, base64-encoded when IsBase64Encoded is set.
-	Body string `json:"body"`
+	Body string `json:"body,omitempty"`
 	// IsBase64Encoded tells whether Body is base64.
 	IsBase64Encoded bool           `json:"isBase64Encoded"`
 	RequestContext  RequestContext `json:"requestContext"`
@@ -63,26 +63,44 @@ type Event struct {
 // RequestContext is the part of the event's requestContext this package
 // reads.
 type RequestContext struct {
-	RequestID  string `json:"requestId"`
-	DomainName string `json:"domainName"`
-	Stage      string `json:"stage"`
+	RequestID  string `json:"requestId,omitempty"`
+	DomainName string `json:"domainName,omitempty"`
+	Stage      string `json:"stage,omitempty"`
 	// Path is the real path, stage or custom-domain base path included (1.0).
-	Path string `json:"path"`
+	Path string `json:"path,omitempty"`
 	// HTTPMethod is the method (1.0).
-	HTTPMethod string `json:"httpMethod"`
+	HTTPMethod string `json:"httpMethod,omitempty"`
 	// HTTP describes the request (2.0).
-	HTTP struct {
-		Method   string `json:"method"`
-		Path     string `json:"path"`
-		SourceIP string `json:"sourceIp"`
-	} `json:"http"`
+	HTTP *HTTPContext `json:"http,omitempty"`
 	// Identity describes the caller (1.0).
-	Identity struct {
-		SourceIP string `json:"sourceIp"`
-	} `json:"identity"`
-	// TimeEpoch is when API Gateway received the request, in Unix
-	// milliseconds.
-	TimeEpoch int64 `json:"requestTimeEpoch"`
+	Identity *Identity `json:"identity,omitempty"`
+	// RequestTimeEpoch is when a REST API received the request, in Unix
+	// milliseconds (1.0).
+	RequestTimeEpoch int64 `json:"requestTimeEpoch,omitempty"`
+	// TimeEpoch is when an HTTP API received the request, in Unix
+	// milliseconds (2.0).
+	TimeEpoch int64 `json:"timeEpoch,omitempty"`
+}
+
+// HTTPContext is requestContext.http of a 2.0 event.
+type HTTPContext struct {
+	Method   string `json:"method,omitempty"`
+	Path     string `json:"path,omitempty"`
+	SourceIP string `json:"sourceIp,omitempty"`
+}
+
+// Identity is requestContext.identity of a 1.0 event.
+type Identity struct {
+	SourceIP string `json:"sourceIp,omitempty"`
+}
+
+// ReceivedAt returns when API Gateway received the request, in Unix
+// milliseconds, or 0 when the event does not say.
+func (c *RequestContext) ReceivedAt() int64 {
+	if c.TimeEpoch != 0 {
+		return c.TimeEpoch
+	}
+	return c.RequestTimeEpoch
 }
 
 // V2 reports whether the event uses payload format 2.0.
@@ -91,7 +109,7 @@ func (e *Event) V2() bool { return e.Version == "2.0" }
 // Method returns the request method in upper case.
 func (e *Event) Method() string {
 	m := e.HTTPMethod
-	if e.V2() || m == "" {
+	if (e.V2() || m == "") && e.RequestContext.HTTP != nil {
 		m = e.RequestContext.HTTP.Method
 	}
 	if m == "" {

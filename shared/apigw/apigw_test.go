@@ -109,7 +109,7 @@ func TestMethodIsReadFromEitherFormat(t *testing.T) {
 		t.Fatalf("1.0 method = %q", m)
 	}
 	e := load(t, "http-v2.json")
-	e.RequestContext.HTTP.Method = "get"
+	e.RequestContext.HTTP.Method = "get" // the fixture has requestContext.http
 	if m := e.Method(); m != "GET" {
 		t.Fatalf("2.0 method = %q", m)
 	}
@@ -147,7 +147,7 @@ func TestBuiltEventsRoundTrip(t *testing.T) {
 			if e.IsBase64Encoded != tc.wantB64 || string(r.Body) != string(in.Body) || r.URL != tc.wantURL || r.Header.Get("X-Signalwire-Signature") != "sig" {
 				t.Fatalf("round trip: base64 %v body %q url %q header %q", e.IsBase64Encoded, r.Body, r.URL, r.Header.Get("X-Signalwire-Signature"))
 			}
-			if e.RequestContext.RequestID != "r1" || e.RequestContext.TimeEpoch != 1763812800000 {
+			if e.RequestContext.RequestID != "r1" || e.RequestContext.ReceivedAt() != 1763812800000 {
 				t.Fatalf("request context = %+v", e.RequestContext)
 			}
 		})
@@ -202,4 +202,13 @@ func FuzzEvent(f *testing.F) {
 			t.Fatalf("URL %q", r.URL)
 		}
 	})
+}
+
+func TestReceivedAtIsReadFromEitherFormat(t *testing.T) {
+	t.Parallel()
+	for file, want := range map[string]int64{"rest-v1.json": 1763810000000, "http-v2.json": 1763812800000} {
+		if got := load(t, file).RequestContext.ReceivedAt(); got != want {
+			t.Errorf("%s: ReceivedAt = %d, want %d", file, got, want)
+		}
+	}
 }

@@ -55,7 +55,7 @@ func V2Event(in Incoming) *Event {
 	e.setBody(in.Body, !isText(in.Header.Get("Content-Type")))
 	rc := &e.RequestContext
 	rc.RequestID, rc.DomainName, rc.Stage = in.RequestID, in.Host, orDash(in.Stage, "$default")
-	rc.HTTP.Method, rc.HTTP.Path, rc.HTTP.SourceIP = in.Method, in.Path, in.SourceIP
+	rc.HTTP = &HTTPContext{Method: in.Method, Path: in.Path, SourceIP: in.SourceIP}
 	rc.TimeEpoch = in.Time.UnixMilli()
 	return e
 }
@@ -91,8 +91,8 @@ func V1Event(in Incoming) *Event {
 	rc.RequestID, rc.DomainName, rc.Stage, rc.HTTPMethod = in.RequestID, in.Host, orDash(in.Stage, "prod"), in.Method
 	rc.Path = in.Path
 	e.Path = strings.TrimPrefix(in.Path, "/"+rc.Stage)
-	rc.Identity.SourceIP = in.SourceIP
-	rc.TimeEpoch = in.Time.UnixMilli()
+	rc.Identity = &Identity{SourceIP: in.SourceIP}
+	rc.RequestTimeEpoch = in.Time.UnixMilli()
 	return e
 }
 

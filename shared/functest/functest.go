@@ -65,7 +65,11 @@ func Exercise(t *testing.T, p provider.Provider, extraEnv ...string) {
 				t.Fatal(err)
 			}
 			if tc.method != "" {
-				ev.HTTPMethod, ev.RequestContext.HTTP.Method = tc.method, tc.method
+				if ev.V2() {
+					ev.RequestContext.HTTP.Method = tc.method
+				} else {
+					ev.HTTPMethod = tc.method
+				}
 			}
 			raw, err := json.Marshal(ev)
 			if err != nil {

@@ -89,16 +89,22 @@ func skipOrFail(t testing.TB, err error) {
 	t.Fatalf("start moto_server: %v", err)
 }
 
-func start() (*Server, error) {
+func start() (*Server, error) { return Launch(0) }
+
+// Launch starts a moto_server outside a test, on port (0: a free one).
+// The caller stops it with Stop; it also dies with this process.
+func Launch(port int) (*Server, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("moto_server not found (install it with: pip install 'moto[server]'): %w", err)
 	}
+	fixed := port != 0
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
+		if !fixed {
+			if port, err = freePort(); err != nil {
+				return nil, err
+			}
 		}
 		cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -110,6 +116,9 @@ func start() (*Server, error) {
 			return s, nil
 		}
 		s.Stop()
+		if fixed {
+			break
+		}
 	}
 	return nil, lastErr
 }

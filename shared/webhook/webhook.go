@@ -179,7 +179,7 @@ func (h *Handler) budget(ctx context.Context, start time.Time) (context.Context,
 }
 
 func receivedAt(ev *apigw.Event, fallback time.Time) time.Time {
-	if ms := ev.RequestContext.TimeEpoch; ms > 0 {
+	if ms := ev.RequestContext.ReceivedAt(); ms > 0 {
 		return time.UnixMilli(ms).UTC()
 	}
 	return fallback.UTC()
