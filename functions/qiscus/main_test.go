@@ -12,3 +12,5 @@ import (
 func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
 
 func TestFunction(t *testing.T) { functest.Exercise(t, provider.Qiscus) }
+
+func BenchmarkColdStart(b *testing.B) { functest.ColdStart(b, provider.Qiscus) }

@@ -7,7 +7,9 @@ package functest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,4 +114,50 @@ func Exercise(t *testing.T, p provider.Provider, extraEnv ...string) {
 	if lines := strings.Count(rt.Output(), `"message":"webhook"`); lines != len(tests) {
 		t.Fatalf("%d request lines for %d requests:\n%s", lines, len(tests), rt.Output())
 	}
+}
+
+var runs atomic.Int64
+
+// ColdStart measures cold starts of the function in the current directory:
+// per iteration a new process is started under the Runtime API and answers
+// one signed event. It reports init-ms (process start to the first request
+// for an invocation) and first-response-ms (to the first answer, which
+// includes loading the keys and the first SQS send).
+func ColdStart(b *testing.B, p provider.Provider) {
+	moto := mototest.Shared(b)
+	secretID := fmt.Sprintf("coldstart-%s-%d", p.Name, runs.Add(1))
+	moto.CreateSecret(b, secretID, "Curr-s1gning-value")
+	queueURL := moto.CreateQueue(b, secretID)
+	bin := lambdatest.Build(b, ".")
+	contentType, body := sample.Body(p)
+	ev, err := sample.Spec{Provider: p, Secret: []byte("Curr-s1gning-value"), URL: "https://abc123.execute-api.us-east-1.amazonaws.com/" + p.Name,
+		ContentType: contentType, Body: body}.Event()
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, _ := json.Marshal(ev)
+	env := []string{"SECRET_ID=" + secretID, "QUEUE_URL=" + queueURL, "AWS_ENDPOINT_URL=" + moto.URL, "AWS_REGION=" + mototest.Region,
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_LAMBDA_LOG_FORMAT=JSON"}
+	var initTotal, firstTotal time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		rt := lambdatest.Start(b, bin, env...)
+		init, err := rt.InitDuration(10 * time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := rt.Invoke(raw, 10*time.Second)
+		if err != nil || res.Err {
+			b.Fatalf("invoke: %v %s", err, res.Payload)
+		}
+		initTotal += init
+		firstTotal += time.Since(start)
+		b.StopTimer()
+		moto.Receive(b, queueURL, 10)
+		rt.Stop()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(initTotal.Microseconds())/1000/float64(b.N), "init-ms")
+	b.ReportMetric(float64(firstTotal.Microseconds())/1000/float64(b.N), "first-response-ms")
 }

@@ -32,6 +32,10 @@ type Runtime struct {
 	output  lockedBuffer
 	// InitError holds what the function reported at init, if anything.
 	InitError string
+
+	started  time.Time
+	stopOnce sync.Once
+	initDone chan time.Time
 }
 
 // Result is the function's answer to one invocation.
@@ -69,7 +73,7 @@ func Start(t testing.TB, binary string, env ...string) *Runtime {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Runtime{addr: l.Addr().String(), events: make(chan invocation), pending: map[string]chan Result{}}
+	r := &Runtime{addr: l.Addr().String(), events: make(chan invocation), pending: map[string]chan Result{}, initDone: make(chan time.Time, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", r.next)
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", r.answer(false))
@@ -87,15 +91,21 @@ func Start(t testing.TB, binary string, env ...string) *Runtime {
 	r.cmd = exec.Command(binary)
 	r.cmd.Env = append(os.Environ(), append([]string{"AWS_LAMBDA_RUNTIME_API=" + r.addr}, env...)...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.output, &r.output
+	r.started = time.Now()
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	t.Cleanup(r.Stop)
+	return r
+}
+
+// Stop ends the function process and the Runtime API.
+func (r *Runtime) Stop() {
+	r.stopOnce.Do(func() {
 		_ = r.cmd.Process.Kill()
 		_, _ = r.cmd.Process.Wait()
 		_ = r.srv.Close()
 	})
-	return r
 }
 
 // Output returns what the function wrote to stdout and stderr so far.
@@ -141,7 +151,23 @@ func (r *Runtime) Invoke(payload []byte, timeout time.Duration) (Result, error) 
 	}
 }
 
+// InitDuration waits for the function to ask for its first invocation and
+// returns how long it took from process start: the cold-start init time.
+func (r *Runtime) InitDuration(timeout time.Duration) (time.Duration, error) {
+	select {
+	case at := <-r.initDone:
+		r.initDone <- at
+		return at.Sub(r.started), nil
+	case <-time.After(timeout):
+		return 0, fmt.Errorf("lambdatest: no request for an invocation within %s\n%s", timeout, r.Output())
+	}
+}
+
 func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
+	select {
+	case r.initDone <- time.Now():
+	default:
+	}
 	select {
 	case inv := <-r.events:
 		h := w.Header()
