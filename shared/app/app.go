@@ -22,6 +22,8 @@ import (
 	"webhookguard/shared/provider"
 	"webhookguard/shared/queue"
 	"webhookguard/shared/secrets"
+	"webhookguard/shared/webexapi"
+	"webhookguard/shared/webexpolicy"
 	"webhookguard/shared/webhook"
 )
 
@@ -179,4 +181,41 @@ func Must[T any](v T, err error) T {
 		os.Exit(1)
 	}
 	return v
+}
+
+// WebexPolicy builds the Webex sender policy from the environment, or
+// returns nil when none is configured (every verified event is forwarded).
+// Variables: WEBEX_ALLOWED_EMAILS, WEBEX_ALLOWED_DOMAINS,
+// WEBEX_ALLOWED_ORG_IDS (comma-separated), WEBEX_BOT_ID,
+// WEBEX_BOT_TOKEN_SECRET_ID (the bot token's secret, for People lookups) and
+// WEBEX_API_URL (default https://webexapis.com).
+func WebexPolicy(getenv func(string) string, clients Clients) (webhook.Policy, error) {
+	cfg := webexpolicy.Config{
+		AllowedEmails:  list(getenv("WEBEX_ALLOWED_EMAILS")),
+		AllowedDomains: list(getenv("WEBEX_ALLOWED_DOMAINS")),
+		AllowedOrgIDs:  list(getenv("WEBEX_ALLOWED_ORG_IDS")),
+		BotID:          strings.TrimSpace(getenv("WEBEX_BOT_ID")),
+	}
+	if id := strings.TrimSpace(getenv("WEBEX_BOT_TOKEN_SECRET_ID")); id != "" {
+		token := secrets.NewValue(clients.Secrets, id, 0)
+		cfg.People = &webexapi.Client{BaseURL: getenv("WEBEX_API_URL"), Token: token.Get}
+	}
+	if cfg.People == nil && cfg.BotID == "" && len(cfg.AllowedEmails)+len(cfg.AllowedDomains)+len(cfg.AllowedOrgIDs) == 0 {
+		return nil, nil
+	}
+	p, err := webexpolicy.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func list(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -22,6 +23,8 @@ import (
 	"webhookguard/shared/queue"
 	"webhookguard/shared/sample"
 	"webhookguard/shared/secrets"
+	"webhookguard/shared/webexapi"
+	"webhookguard/shared/webexapi/webextest"
 	"webhookguard/shared/webhook"
 )
 
@@ -288,5 +291,63 @@ func TestForgedFloodCostsFewSecretsManagerCalls(t *testing.T) {
 	t.Logf("200 forged requests: %d refused, %d GetSecretValue calls", refused, calls)
 	if refused != 200 || calls > 6 {
 		t.Fatalf("%d refused, %d GetSecretValue calls; want 200 refused and at most 6 calls", refused, calls)
+	}
+}
+
+func TestWebexSenderPolicyEndToEnd(t *testing.T) {
+	bot := webexapi.Person{ID: "BOT", OrgID: "ORG-HOME"}
+	tests := []struct {
+		name          string
+		actor         string
+		tokenSecret   bool
+		apiDown       bool
+		wantStatus    int
+		wantForwarded int
+		wantReason    string
+	}{
+		{"drops the bot's own message and acknowledges it", "BOT", true, false, 200, 0, `"reason":"own_event"`},
+		{"forwards a sender from an allowed organisation", "ALICE", true, false, 200, 1, `"outcome":"accepted"`},
+		{"drops a sender from another organisation", "MALLORY", true, false, 200, 0, `"reason":"sender_not_allowed"`},
+		{"answers 503 when the token secret is missing", "ALICE", false, false, 503, 0, `"reason":"policy_unavailable"`},
+		{"answers 503 when the People API is down", "ALICE", true, true, 503, 0, `"reason":"policy_unavailable"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			api := webextest.New(t, "bot-token", bot)
+			api.AddPerson(webexapi.Person{ID: "ALICE", Emails: []string{"alice@example.com"}, OrgID: "ORG-HOME"})
+			api.AddPerson(webexapi.Person{ID: "MALLORY", Emails: []string{"m@evil.example"}, OrgID: "ORG-EVIL"})
+			if tc.apiDown {
+				api.FailWith(http.StatusServiceUnavailable)
+			}
+			f := newFixture(t, provider.Webex, "k", nil)
+			tokenID := f.secretID + "-tok-id"
+			if tc.tokenSecret {
+				f.moto.CreateSecret(t, tokenID, "bot-token")
+			}
+			env := map[string]string{"WEBEX_ALLOWED_ORG_IDS": "ORG-HOME", "WEBEX_BOT_TOKEN_SECRET_ID": tokenID, "WEBEX_API_URL": api.URL}
+			policy, err := app.WebexPolicy(func(k string) string { return env[k] }, app.ClientsFromConfig(f.moto.Config()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.h.Policy = policy
+			body := []byte(fmt.Sprintf(`{"resource":"messages","event":"created","actorId":%q,"data":{"id":"M1","personId":%q}}`, tc.actor, tc.actor))
+			resp := f.send("k", sample.Spec{ContentType: "application/json", Body: body})
+			if resp.StatusCode != tc.wantStatus {
+				t.Fatalf("status %d, want %d\n%s", resp.StatusCode, tc.wantStatus, f.logs.String())
+			}
+			if got := f.received(); len(got) != tc.wantForwarded {
+				t.Fatalf("%d forwarded, want %d", len(got), tc.wantForwarded)
+			}
+			if !strings.Contains(f.logs.String(), tc.wantReason) || strings.Contains(f.logs.String(), "bot-token") {
+				t.Fatalf("log %s lacks %s or shows the token", f.logs.String(), tc.wantReason)
+			}
+		})
+	}
+}
+
+func TestNoWebexPolicyWhenNothingIsConfigured(t *testing.T) {
+	p, err := app.WebexPolicy(func(string) string { return "" }, app.Clients{})
+	if err != nil || p != nil {
+		t.Fatalf("WebexPolicy = %v, %v; want no policy", p, err)
 	}
 }

@@ -256,3 +256,44 @@ func isNotFound(err error) bool {
 	var nf *smtypes.ResourceNotFoundException
 	return errors.As(err, &nf)
 }
+
+// Value is one secret's AWSCURRENT SecretString, such as an API token,
+// cached for a TTL. When a reload fails the cached value is kept.
+type Value struct {
+	client Client
+	id     string
+	ttl    time.Duration
+	now    func() time.Time
+
+	mu      sync.Mutex
+	val     string
+	fetched time.Time
+}
+
+// NewValue returns a cached value of secret id (default TTL 5 minutes).
+func NewValue(client Client, id string, ttl time.Duration) *Value {
+	if ttl <= 0 {
+		ttl = 5 * time.Minute
+	}
+	return &Value{client: client, id: id, ttl: ttl, now: time.Now}
+}
+
+// Get returns the value; the error wraps ErrUnavailable when there is none.
+func (v *Value) Get(ctx context.Context) (string, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.val != "" && v.now().Sub(v.fetched) < v.ttl {
+		return v.val, nil
+	}
+	out, err := v.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(v.id)})
+	switch {
+	case err != nil && v.val != "":
+		return v.val, nil
+	case err != nil:
+		return "", fmt.Errorf("%w: get %s: %w", ErrUnavailable, v.id, err)
+	case aws.ToString(out.SecretString) == "":
+		return "", fmt.Errorf("%w: %s has no SecretString", ErrUnavailable, v.id)
+	}
+	v.val, v.fetched = aws.ToString(out.SecretString), v.now()
+	return v.val, nil
+}

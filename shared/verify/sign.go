@@ -67,7 +67,7 @@ func WithBodySHA256(url string, body []byte) string {
 		url, frag = url[:i], url[i:]
 	}
 	sep := "?"
-	if strings.Contains(url, "?") {
+	if _, rest, ok := strings.Cut(url, "://"); ok && strings.Contains(rest, "?") || !ok && strings.Contains(url, "?") {
 		sep = "&"
 	}
 	return url + sep + "bodySHA256=" + hex.EncodeToString(sum[:]) + frag

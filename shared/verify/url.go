@@ -58,6 +58,9 @@ func splitURL(u string) (urlParts, error) {
 	if i <= 0 {
 		return urlParts{}, fmt.Errorf("%w: no scheme", ErrMalformedURL)
 	}
+	if !validScheme(u[:i]) {
+		return urlParts{}, fmt.Errorf("%w: bad scheme", ErrMalformedURL)
+	}
 	p := urlParts{scheme: u[:i]}
 	auth := u[i+3:]
 	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
@@ -83,6 +86,19 @@ func splitURL(u string) (urlParts, error) {
 		return urlParts{}, fmt.Errorf("%w: white space", ErrMalformedURL)
 	}
 	return p, nil
+}
+
+// validScheme reports whether s is an RFC 3986 scheme: a letter, then
+// letters, digits, '+', '-' or '.'.
+func validScheme(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (i == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (p urlParts) appendTo(dst []byte) []byte {

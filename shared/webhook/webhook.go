@@ -232,7 +232,7 @@ func textResponse(status int, body string) apigw.Response {
 
 // Classify maps an error from the request path to its HTTP status and a
 // stable reason code for logs and metrics. It is the one place where a
-// status is decided.
+// status is decided. The first class the error matches wins.
 func Classify(err error) (status int, reason string) {
 	for _, c := range classes {
 		if errors.Is(err, c.err) {
@@ -258,9 +258,11 @@ var classes = []struct {
 	{verify.ErrUnsignedBody, http.StatusUnauthorized, "url_only_signature"},
 	{verify.ErrMalformedBody, http.StatusBadRequest, "malformed_body"},
 	{verify.ErrMalformedURL, http.StatusBadRequest, "malformed_url"},
+	// A policy's failure may wrap a Secrets Manager one (its token): the
+	// policy is named first.
+	{ErrPolicyUnavailable, http.StatusServiceUnavailable, "policy_unavailable"},
 	{secrets.ErrUnavailable, http.StatusServiceUnavailable, "secrets_unavailable"},
 	{queue.ErrUnavailable, http.StatusServiceUnavailable, "queue_unavailable"},
 	{queue.ErrTooLarge, http.StatusRequestEntityTooLarge, "envelope_too_large"},
-	{ErrPolicyUnavailable, http.StatusServiceUnavailable, "policy_unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "timeout"},
 }
