@@ -150,21 +150,34 @@ func (c *Cache) Keyring(ctx context.Context) (*Keyring, error) {
 	return c.load(ctx, r)
 }
 
-// Refresh reloads the keys after a signature matched none of them, unless
-// the last load was less than MinRefresh ago (ErrThrottled). changed tells
-// whether the reload brought different keys, worth verifying again.
-func (c *Cache) Refresh(ctx context.Context) (ring *Keyring, changed bool, err error) {
+// Refresh reloads the keys after a signature matched none of seen, the
+// keyring the caller verified with. When the cached keyring is already newer
+// than seen (another request reloaded it meanwhile) it is returned at once,
+// with changed set. Otherwise the keys are reloaded, unless the last load was
+// less than MinRefresh ago (ErrThrottled). changed tells whether the result
+// differs from seen, so verifying again is worth it.
+func (c *Cache) Refresh(ctx context.Context, seen *Keyring) (ring *Keyring, changed bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := c.ring.Load()
-	if old != nil && c.cfg.Now().Sub(c.lastAttempt) < c.cfg.MinRefresh {
-		return old, false, ErrThrottled
+	cur := c.ring.Load()
+	if cur != nil && cur != seen && cur.versions != versionsOf(seen) {
+		return cur, true, nil
 	}
-	r, err := c.load(ctx, old)
+	if cur != nil && c.cfg.Now().Sub(c.lastAttempt) < c.cfg.MinRefresh {
+		return cur, false, ErrThrottled
+	}
+	r, err := c.load(ctx, cur)
 	if err != nil {
 		return r, false, err
 	}
-	return r, old == nil || r.versions != old.versions, nil
+	return r, r != nil && r.versions != versionsOf(seen), nil
+}
+
+func versionsOf(r *Keyring) string {
+	if r == nil {
+		return ""
+	}
+	return r.versions
 }
 
 // retryWait returns how long to wait before the next load attempt after a

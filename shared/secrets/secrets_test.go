@@ -156,19 +156,20 @@ func TestRefreshIsThrottledAndReportsChange(t *testing.T) {
 	clk := &clock{t: time.Unix(0, 0)}
 	c := newCache(t, sm, clk)
 	ctx := context.Background()
-	if _, err := c.Keyring(ctx); err != nil {
+	seen, err := c.Keyring(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, changed, err := c.Refresh(ctx); !errors.Is(err, secrets.ErrThrottled) || changed {
+	if _, changed, err := c.Refresh(ctx, seen); !errors.Is(err, secrets.ErrThrottled) || changed {
 		t.Fatalf("refresh right after a load: changed %v, err %v; want ErrThrottled", changed, err)
 	}
 	clk.advance(30 * time.Second)
-	if _, changed, err := c.Refresh(ctx); err != nil || changed {
+	if _, changed, err := c.Refresh(ctx, seen); err != nil || changed {
 		t.Fatalf("refresh with nothing new: changed %v, err %v", changed, err)
 	}
 	sm.set(map[string]string{"AWSCURRENT": "new", "AWSPREVIOUS": "old"})
 	clk.advance(30 * time.Second)
-	r, changed, err := c.Refresh(ctx)
+	r, changed, err := c.Refresh(ctx, seen)
 	if err != nil || !changed || matches(t, r, "new") != "AWSCURRENT" {
 		t.Fatalf("refresh after rotation: changed %v, err %v", changed, err)
 	}
@@ -253,5 +254,31 @@ func TestNewRefusesAnIncompleteConfig(t *testing.T) {
 	}
 	if _, err := secrets.New(&fakeSM{}, secrets.Config{SecretID: "s"}); err == nil {
 		t.Fatal("no error without a builder")
+	}
+}
+
+func TestRefreshHandsOverKeysAnotherRequestJustLoaded(t *testing.T) {
+	t.Parallel()
+	sm := &fakeSM{stages: map[string]string{"AWSCURRENT": "old"}}
+	clk := &clock{t: time.Unix(0, 0)}
+	c := newCache(t, sm, clk)
+	ctx := context.Background()
+	seen, err := c.Keyring(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm.set(map[string]string{"AWSCURRENT": "new", "AWSPREVIOUS": "old"})
+	clk.advance(time.Minute)
+	// Two requests signed with the new key both missed with seen; the first
+	// reloads, the second must get the new keys, not ErrThrottled.
+	if _, changed, err := c.Refresh(ctx, seen); err != nil || !changed {
+		t.Fatalf("first refresh: changed %v, err %v", changed, err)
+	}
+	r, changed, err := c.Refresh(ctx, seen)
+	if err != nil || !changed || matches(t, r, "new") != "AWSCURRENT" {
+		t.Fatalf("second refresh: changed %v, err %v", changed, err)
+	}
+	if n := sm.calls.Load(); n != 6 {
+		t.Fatalf("%d calls, want 6: the second refresh must not reload", n)
 	}
 }

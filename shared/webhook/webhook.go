@@ -23,7 +23,7 @@ import (
 // matched no key. *secrets.Cache implements it.
 type Keys interface {
 	Keyring(ctx context.Context) (*secrets.Keyring, error)
-	Refresh(ctx context.Context) (ring *secrets.Keyring, changed bool, err error)
+	Refresh(ctx context.Context, seen *secrets.Keyring) (ring *secrets.Keyring, changed bool, err error)
 }
 
 // Policy decides whether a verified event is handed on. Returning
@@ -120,7 +120,7 @@ func (h *Handler) serve(ctx context.Context, ev *apigw.Event, start time.Time, r
 	m, err := ring.Verifier.Verify(vreq)
 	if errors.Is(err, verify.ErrNoMatch) {
 		// Perhaps the key was rotated since it was cached.
-		if fresh, changed, rerr := h.Keys.Refresh(ctx); rerr == nil && changed {
+		if fresh, changed, rerr := h.Keys.Refresh(ctx, ring); rerr == nil && changed {
 			rec.Refreshed = true
 			m, err = fresh.Verifier.Verify(vreq)
 		}

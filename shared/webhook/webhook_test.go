@@ -54,7 +54,7 @@ type fakeKeys struct {
 
 func (k *fakeKeys) Keyring(context.Context) (*secrets.Keyring, error) { return k.ring, k.err }
 
-func (k *fakeKeys) Refresh(context.Context) (*secrets.Keyring, bool, error) {
+func (k *fakeKeys) Refresh(context.Context, *secrets.Keyring) (*secrets.Keyring, bool, error) {
 	k.refreshes++
 	if k.next == nil {
 		return k.ring, false, secrets.ErrThrottled
@@ -335,7 +335,7 @@ func (s *slowKeys) Keyring(ctx context.Context) (*secrets.Keyring, error) {
 	return nil, ctx.Err()
 }
 
-func (s *slowKeys) Refresh(ctx context.Context) (*secrets.Keyring, bool, error) {
+func (s *slowKeys) Refresh(ctx context.Context, _ *secrets.Keyring) (*secrets.Keyring, bool, error) {
 	return nil, false, ctx.Err()
 }
 
