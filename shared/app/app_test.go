@@ -112,6 +112,19 @@ func (f *fixture) send(secret string, spec sample.Spec) apigw.Response {
 	return resp
 }
 
+// drain returns every envelope waiting on the queue.
+func (f *fixture) drain() []queue.Envelope {
+	f.t.Helper()
+	var all []queue.Envelope
+	for {
+		got := f.received()
+		if len(got) == 0 {
+			return all
+		}
+		all = append(all, got...)
+	}
+}
+
 // received returns the envelopes waiting on the queue.
 func (f *fixture) received() []queue.Envelope {
 	f.t.Helper()
