@@ -77,9 +77,12 @@ run: ## serve the three functions locally (no Docker), with moto_server behind t
 events: ## write events/*.json and env.json for sam local invoke / start-api
 	$(GO) run ./cmd/webhookctl events
 
-bench: ## run the benchmarks and write bench/latest.txt
+bench: build ## run the benchmarks and write bench/REPORT.md (raw output in bench/raw.txt)
 	@mkdir -p bench
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./shared/verify ./shared/webhook | tee bench/latest.txt
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./shared/verify ./shared/webhook > bench/raw.txt
+	CI=1 $(GO) test -run='^$$' -bench=ColdStart -benchtime=10x ./functions/... >> bench/raw.txt
+	$(GO) run ./cmd/benchreport -bench bench/raw.txt -bin bin > bench/REPORT.md
+	@cat bench/REPORT.md
 
 clean: ## remove build outputs
 	rm -rf bin .aws-sam

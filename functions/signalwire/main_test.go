@@ -13,4 +13,6 @@ func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
 
 func TestFunction(t *testing.T) { functest.Exercise(t, provider.SignalWire) }
 
-func BenchmarkColdStart(b *testing.B) { functest.ColdStart(b, provider.SignalWire) }
+func BenchmarkColdStart(b *testing.B) {
+	b.Run("signalwire", func(b *testing.B) { functest.ColdStart(b, provider.SignalWire) })
+}

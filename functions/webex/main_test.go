@@ -13,4 +13,6 @@ func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
 
 func TestFunction(t *testing.T) { functest.Exercise(t, provider.Webex) }
 
-func BenchmarkColdStart(b *testing.B) { functest.ColdStart(b, provider.Webex) }
+func BenchmarkColdStart(b *testing.B) {
+	b.Run("webex", func(b *testing.B) { functest.ColdStart(b, provider.Webex) })
+}

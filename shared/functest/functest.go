@@ -122,7 +122,8 @@ var runs atomic.Int64
 // per iteration a new process is started under the Runtime API and answers
 // one signed event. It reports init-ms (process start to the first request
 // for an invocation) and first-response-ms (to the first answer, which
-// includes loading the keys and the first SQS send).
+// includes loading the keys and the first SQS send), and peak-rss-MiB, the
+// largest resident memory of one process.
 func ColdStart(b *testing.B, p provider.Provider) {
 	moto := mototest.Shared(b)
 	secretID := fmt.Sprintf("coldstart-%s-%d", p.Name, runs.Add(1))
@@ -139,6 +140,7 @@ func ColdStart(b *testing.B, p provider.Provider) {
 	env := []string{"SECRET_ID=" + secretID, "QUEUE_URL=" + queueURL, "AWS_ENDPOINT_URL=" + moto.URL, "AWS_REGION=" + mototest.Region,
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_LAMBDA_LOG_FORMAT=JSON"}
 	var initTotal, firstTotal time.Duration
+	var peakRSS int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
@@ -156,8 +158,10 @@ func ColdStart(b *testing.B, p provider.Provider) {
 		b.StopTimer()
 		moto.Receive(b, queueURL, 10)
 		rt.Stop()
+		peakRSS = max(peakRSS, rt.MaxRSSKiB())
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(initTotal.Microseconds())/1000/float64(b.N), "init-ms")
 	b.ReportMetric(float64(firstTotal.Microseconds())/1000/float64(b.N), "first-response-ms")
+	b.ReportMetric(float64(peakRSS)/1024, "peak-rss-MiB")
 }

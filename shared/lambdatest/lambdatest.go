@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -97,6 +98,18 @@ func Start(t testing.TB, binary string, env ...string) *Runtime {
 	}
 	t.Cleanup(r.Stop)
 	return r
+}
+
+// MaxRSSKiB returns the peak resident memory of the function process, in
+// KiB, once it has stopped.
+func (r *Runtime) MaxRSSKiB() int64 {
+	if r.cmd.ProcessState == nil {
+		return 0
+	}
+	if ru, ok := r.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss
+	}
+	return 0
 }
 
 // Stop ends the function process and the Runtime API.

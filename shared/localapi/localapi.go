@@ -41,7 +41,7 @@ func ParseRoutes(template []byte) ([]Route, error) {
 		path       string
 	)
 	flush := func() {
-		if isFunction && method != "" && path != "" {
+		if isFunction && resource != "" && method != "" && path != "" {
 			routes = append(routes, Route{Function: resource, Method: strings.ToUpper(method), Path: path})
 		}
 		method, path = "", ""

@@ -66,3 +66,23 @@ func TestServerSendsWhatAnHTTPAPISends(t *testing.T) {
 		t.Fatalf("event %+v", got)
 	}
 }
+
+// FuzzParseRoutes feeds arbitrary templates: parsing never panics, and every
+// route found has a function, a method and a path.
+func FuzzParseRoutes(f *testing.F) {
+	if tpl, err := os.ReadFile("../../template.yaml"); err == nil {
+		f.Add(tpl)
+	}
+	f.Add([]byte("Resources:\n  F:\n    Type: AWS::Serverless::Function\n      Path: /x\n      Method: post\n"))
+	f.Fuzz(func(t *testing.T, tpl []byte) {
+		routes, err := localapi.ParseRoutes(tpl)
+		if err != nil {
+			return
+		}
+		for _, r := range routes {
+			if r.Function == "" || r.Method == "" || r.Path == "" {
+				t.Fatalf("incomplete route %+v", r)
+			}
+		}
+	})
+}

@@ -87,3 +87,26 @@ func TestSQSSend(t *testing.T) {
 		}
 	})
 }
+
+// FuzzEnvelopeBody checks that any body survives SetBody, JSON and RawBody
+// byte for byte.
+func FuzzEnvelopeBody(f *testing.F) {
+	f.Add([]byte("zoë 😀"))
+	f.Add([]byte{0xff, 0x00, 0xef, 0xbf, 0xbf})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var e queue.Envelope
+		e.SetBody(body)
+		raw, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back queue.Envelope
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Fatal(err)
+		}
+		got, err := back.RawBody()
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("round trip of %q gave %q (%v)", body, got, err)
+		}
+	})
+}

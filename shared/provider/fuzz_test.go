@@ -1,0 +1,22 @@
+package provider_test
+
+import (
+	"testing"
+
+	"webhookguard/shared/provider"
+)
+
+// FuzzEventType feeds arbitrary bodies and content types to every event type
+// reader: none may panic, and a result is short enough for an SQS attribute.
+func FuzzEventType(f *testing.F) {
+	f.Add("application/json", []byte(`{"resource":"messages","event":"created","type":"x","call":{"call_state":"created"}}`))
+	f.Add("application/x-www-form-urlencoded", []byte("CallSid=CA1&CallStatus=ringing&MessageStatus=sent"))
+	f.Add("", []byte("a=%zz"))
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		for _, p := range provider.All {
+			if got := p.EventType(contentType, body); len(got) > len(body)+16 {
+				t.Fatalf("%s: event type of %d bytes from a body of %d", p.Name, len(got), len(body))
+			}
+		}
+	})
+}

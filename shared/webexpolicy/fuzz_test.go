@@ -1,0 +1,44 @@
+package webexpolicy_test
+
+import (
+	"context"
+	"testing"
+
+	"webhookguard/shared/webexapi"
+	"webhookguard/shared/webexapi/webextest"
+	"webhookguard/shared/webexpolicy"
+)
+
+// FuzzDecide feeds arbitrary verified bodies to a restrictive policy: it
+// never panics, never errors while Webex answers, and never forwards an
+// event whose actor is the bot or is not allowed.
+func FuzzDecide(f *testing.F) {
+	f.Add([]byte(`{"actorId":"ALICE","data":{"personId":"ALICE","personEmail":"alice@example.com"}}`))
+	f.Add([]byte(`{"actorId":"BOT"}`))
+	f.Add([]byte(`{"data":{"personId":"MALLORY","personEmail":"ALICE@EXAMPLE.COM"}}`))
+	f.Add([]byte(`not json`))
+	api := webextest.New(f, token, bot)
+	api.AddPerson(alice)
+	api.AddPerson(mallory)
+	p := newPolicyF(f, api)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		forward, reason, err := p.Decide(context.Background(), body)
+		if err != nil {
+			t.Fatalf("Decide: %v", err)
+		}
+		if forward && reason != "" {
+			t.Fatalf("forwarded with a reason %q", reason)
+		}
+	})
+}
+
+func newPolicyF(f *testing.F, api *webextest.Server) *webexpolicy.Policy {
+	p, err := webexpolicy.New(webexpolicy.Config{
+		AllowedEmails: []string{"alice@example.com"}, AllowedOrgIDs: []string{"ORG-HOME"},
+		People: &webexapi.Client{BaseURL: api.URL, Token: func(context.Context) (string, error) { return token, nil }},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return p
+}
