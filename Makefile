@@ -80,7 +80,7 @@ events: ## write events/*.json and env.json for sam local invoke / start-api
 bench: build ## run the benchmarks and write bench/REPORT.md (raw output in bench/raw.txt)
 	@mkdir -p bench
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./shared/verify ./shared/webhook > bench/raw.txt
-	CI=1 $(GO) test -run='^$$' -bench=ColdStart -benchtime=10x ./functions/... >> bench/raw.txt
+	CI=1 $(GO) test -run='^$$' -bench=ColdStart -benchtime=10x ./shared/functest ./functions/... >> bench/raw.txt
 	$(GO) run ./cmd/benchreport -bench bench/raw.txt -bin bin > bench/REPORT.md
 	@cat bench/REPORT.md
 

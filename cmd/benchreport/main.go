@@ -95,9 +95,9 @@ func write(w io.Writer, rs map[string]result, binDir string) {
 	}
 
 	fmt.Fprintln(w, "\n## Cold start, size and memory per function")
-	fmt.Fprintln(w, "\nEach iteration starts the built `bootstrap` under a Lambda Runtime API emulator with moto_server behind it. Init = process start to the first request for an invocation; first response adds loading three key stages and one SQS send (to a local moto_server). Peak RSS is the largest resident memory of one process. Binary: linux/arm64, stripped, as deployed.")
+	fmt.Fprintln(w, "\nEach iteration starts the built `bootstrap` under a Lambda Runtime API emulator with moto_server behind it. Init = process start to the first request for an invocation; first response adds loading three key stages and one SQS send (to a local moto_server). Peak RSS is the largest resident memory of one process. Binary: linux/arm64, stripped, as deployed. The first row is the floor: a bare aws-lambda-go function that echoes its event, measured the same way.")
 	fmt.Fprintln(w, "\n| Function | init ms | first response ms | peak RSS MiB | binary MiB |\n|---|---:|---:|---:|---:|")
-	for _, fn := range []string{"webex", "qiscus", "signalwire"} {
+	for _, fn := range []string{"bare-aws-lambda-go", "webex", "qiscus", "signalwire"} {
 		size := "n/a"
 		if st, err := os.Stat(filepath.Join(binDir, fn, "bootstrap")); err == nil {
 			size = fmt.Sprintf("%.1f", float64(st.Size())/(1<<20))

@@ -124,12 +124,19 @@ var runs atomic.Int64
 // for an invocation) and first-response-ms (to the first answer, which
 // includes loading the keys and the first SQS send), and peak-rss-MiB, the
 // largest resident memory of one process.
-func ColdStart(b *testing.B, p provider.Provider) {
+func ColdStart(b *testing.B, p provider.Provider) { coldStart(b, p, ".") }
+
+// ColdStartBaseline measures, the same way, a bare aws-lambda-go function
+// that echoes its event and touches no AWS service: the floor the
+// functions' cold start is read against.
+func ColdStartBaseline(b *testing.B, bareDir string) { coldStart(b, provider.Webex, bareDir) }
+
+func coldStart(b *testing.B, p provider.Provider, dir string) {
 	moto := mototest.Shared(b)
 	secretID := fmt.Sprintf("coldstart-%s-%d", p.Name, runs.Add(1))
 	moto.CreateSecret(b, secretID, "Curr-s1gning-value")
 	queueURL := moto.CreateQueue(b, secretID)
-	bin := lambdatest.Build(b, ".")
+	bin := lambdatest.Build(b, dir)
 	contentType, body := sample.Body(p)
 	ev, err := sample.Spec{Provider: p, Secret: []byte("Curr-s1gning-value"), URL: "https://abc123.execute-api.us-east-1.amazonaws.com/" + p.Name,
 		ContentType: contentType, Body: body}.Event()

@@ -36,6 +36,7 @@ type Runtime struct {
 
 	started  time.Time
 	stopOnce sync.Once
+	state    *os.ProcessState
 	initDone chan time.Time
 }
 
@@ -90,7 +91,7 @@ func Start(t testing.TB, binary string, env ...string) *Runtime {
 	go r.srv.Serve(l)
 
 	r.cmd = exec.Command(binary)
-	r.cmd.Env = append(os.Environ(), append([]string{"AWS_LAMBDA_RUNTIME_API=" + r.addr}, env...)...)
+	r.cmd.Env = append(lambdaEnviron(), append([]string{"AWS_LAMBDA_RUNTIME_API=" + r.addr}, env...)...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.output, &r.output
 	r.started = time.Now()
 	if err := r.cmd.Start(); err != nil {
@@ -103,10 +104,10 @@ func Start(t testing.TB, binary string, env ...string) *Runtime {
 // MaxRSSKiB returns the peak resident memory of the function process, in
 // KiB, once it has stopped.
 func (r *Runtime) MaxRSSKiB() int64 {
-	if r.cmd.ProcessState == nil {
+	if r.state == nil {
 		return 0
 	}
-	if ru, ok := r.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+	if ru, ok := r.state.SysUsage().(*syscall.Rusage); ok {
 		return ru.Maxrss
 	}
 	return 0
@@ -116,9 +117,23 @@ func (r *Runtime) MaxRSSKiB() int64 {
 func (r *Runtime) Stop() {
 	r.stopOnce.Do(func() {
 		_ = r.cmd.Process.Kill()
-		_, _ = r.cmd.Process.Wait()
+		r.state, _ = r.cmd.Process.Wait()
 		_ = r.srv.Close()
 	})
+}
+
+// lambdaEnviron returns this process's environment without the AWS_*
+// variables a developer's machine may carry (AWS_PROFILE, AWS_CA_BUNDLE,
+// ...): Lambda sets none of them, and they change what the SDK does at
+// start-up.
+func lambdaEnviron() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // Output returns what the function wrote to stdout and stderr so far.
