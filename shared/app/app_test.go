@@ -239,6 +239,11 @@ func TestSecretsManagerDownWhileWarmKeepsServingCachedKeys(t *testing.T) {
 	if got := f.received(); len(got) != 4 {
 		t.Fatalf("received %d, want 4", len(got))
 	}
+	// A key the cache does not hold may be a new one Secrets Manager
+	// cannot be asked about: 503, so the provider retries, never 401.
+	if resp := f.send("rotated-during-the-outage", sample.Spec{}); resp.StatusCode != 503 {
+		t.Fatalf("unknown key with Secrets Manager down: status %d, want 503", resp.StatusCode)
+	}
 }
 
 func TestQueueUnreachableAnswers503AndNever200(t *testing.T) {

@@ -147,7 +147,11 @@ func (c *Cache) Keyring(ctx context.Context) (*Keyring, error) {
 		}
 		return nil, c.lastErr
 	}
-	return c.load(ctx, r)
+	fresh, err := c.load(ctx)
+	if err != nil && r != nil {
+		return r, nil // keep serving the cached keys
+	}
+	return fresh, err
 }
 
 // Refresh reloads the keys after a signature matched none of seen, the
@@ -155,7 +159,9 @@ func (c *Cache) Keyring(ctx context.Context) (*Keyring, error) {
 // than seen (another request reloaded it meanwhile) it is returned at once,
 // with changed set. Otherwise the keys are reloaded, unless the last load was
 // less than MinRefresh ago (ErrThrottled). changed tells whether the result
-// differs from seen, so verifying again is worth it.
+// differs from seen, so verifying again is worth it. When the reload fails,
+// or was throttled after a failure, the error wraps ErrUnavailable: the
+// request may carry a key Secrets Manager could not be asked about.
 func (c *Cache) Refresh(ctx context.Context, seen *Keyring) (ring *Keyring, changed bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -164,13 +170,17 @@ func (c *Cache) Refresh(ctx context.Context, seen *Keyring) (ring *Keyring, chan
 		return cur, true, nil
 	}
 	if cur != nil && c.cfg.Now().Sub(c.lastAttempt) < c.cfg.MinRefresh {
+		if c.lastErr != nil {
+			// Secrets Manager is failing: a new key cannot be ruled out.
+			return cur, false, c.lastErr
+		}
 		return cur, false, ErrThrottled
 	}
-	r, err := c.load(ctx, cur)
+	r, err := c.load(ctx)
 	if err != nil {
-		return r, false, err
+		return cur, false, err
 	}
-	return r, r != nil && r.versions != versionsOf(seen), nil
+	return r, r.versions != versionsOf(seen), nil
 }
 
 func versionsOf(r *Keyring) string {
@@ -193,16 +203,12 @@ func (c *Cache) retryWait(cached *Keyring) time.Duration {
 	return gap - c.cfg.Now().Sub(c.lastAttempt)
 }
 
-// load fetches every stage; c.mu must be held. On failure the cached ring
-// is returned with the error.
-func (c *Cache) load(ctx context.Context, cached *Keyring) (*Keyring, error) {
+// load fetches every stage and caches the result; c.mu must be held.
+func (c *Cache) load(ctx context.Context) (*Keyring, error) {
 	c.lastAttempt = c.cfg.Now()
 	r, err := c.fetch(ctx)
 	c.lastErr = err
 	if err != nil {
-		if cached != nil {
-			return cached, nil
-		}
 		return nil, err
 	}
 	c.ring.Store(r)

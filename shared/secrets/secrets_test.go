@@ -282,3 +282,29 @@ func TestRefreshHandsOverKeysAnotherRequestJustLoaded(t *testing.T) {
 		t.Fatalf("%d calls, want 6: the second refresh must not reload", n)
 	}
 }
+
+func TestRefreshReportsSecretsManagerDown(t *testing.T) {
+	t.Parallel()
+	sm := &fakeSM{stages: map[string]string{"AWSCURRENT": "k"}}
+	clk := &clock{t: time.Unix(0, 0)}
+	c := newCache(t, sm, clk)
+	ctx := context.Background()
+	seen, err := c.Keyring(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm.setDown(true)
+	clk.advance(time.Minute)
+	if _, _, err := c.Refresh(ctx, seen); !errors.Is(err, secrets.ErrUnavailable) {
+		t.Fatalf("refresh with Secrets Manager down: %v, want ErrUnavailable", err)
+	}
+	if _, _, err := c.Refresh(ctx, seen); !errors.Is(err, secrets.ErrUnavailable) {
+		t.Fatalf("throttled refresh after a failure: %v, want ErrUnavailable", err)
+	}
+	if r, err := c.Keyring(ctx); err != nil || r != seen {
+		t.Fatalf("Keyring while down: %v, %v; want the cached keys", r, err)
+	}
+	if n := sm.calls.Load(); n != 6 {
+		t.Fatalf("%d calls, want 6", n)
+	}
+}

@@ -120,9 +120,15 @@ func (h *Handler) serve(ctx context.Context, ev *apigw.Event, start time.Time, r
 	m, err := ring.Verifier.Verify(vreq)
 	if errors.Is(err, verify.ErrNoMatch) {
 		// Perhaps the key was rotated since it was cached.
-		if fresh, changed, rerr := h.Keys.Refresh(ctx, ring); rerr == nil && changed {
+		fresh, changed, rerr := h.Keys.Refresh(ctx, ring)
+		switch {
+		case rerr == nil && changed:
 			rec.Refreshed = true
 			m, err = fresh.Verifier.Verify(vreq)
+		case errors.Is(rerr, secrets.ErrUnavailable):
+			// Secrets Manager cannot say whether the key is new: ask the
+			// provider to retry rather than refuse a genuine request.
+			err = rerr
 		}
 	}
 	if err != nil {
