@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,16 +40,16 @@ func main() {
 	template := flag.String("template", "template.yaml", "SAM template whose routes are served")
 	quiet := flag.Bool("quiet", false, "do not print the functions' log lines")
 	flag.Parse()
-	if err := run(*addr, *motoPort, *template, *quiet); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, *motoPort, *template, *quiet, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "localapi:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, motoPort int, templatePath string, quiet bool) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
+// run serves until ctx ends, writing what it shows to out.
+func run(ctx context.Context, addr string, motoPort int, templatePath string, quiet bool, out io.Writer) error {
 	tpl, err := os.ReadFile(templatePath)
 	if err != nil {
 		return err
@@ -74,13 +75,13 @@ func run(addr string, motoPort int, templatePath string, quiet bool) error {
 		return err
 	}
 
-	logOut := os.Stdout
+	logOut := out
 	if quiet {
-		logOut, _ = os.Open(os.DevNull)
+		logOut = io.Discard
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	srv := localapi.NewServer()
-	fmt.Printf("webhookguard local API on http://%s (Secrets Manager and SQS: moto_server on %s)\n", addr, moto.URL)
+	fmt.Fprintf(out, "webhookguard local API on http://%s (Secrets Manager and SQS: moto_server on %s)\n", addr, moto.URL)
 	for _, r := range routes {
 		p, ok := provider.ByName(strings.ToLower(strings.TrimSuffix(r.Function, "Function")))
 		if !ok {
@@ -95,16 +96,16 @@ func run(addr string, motoPort int, templatePath string, quiet bool) error {
 			return err
 		}
 		srv.Handle(r, h.Handle)
-		fmt.Printf("  %-4s http://%s%-12s -> %-18s secret %q = %q\n", r.Method, addr, r.Path, r.Function, devenv.SecretID(p.Name), devenv.Secret(p.Name))
+		fmt.Fprintf(out, "  %-4s http://%s%-12s -> %-18s secret %q = %q\n", r.Method, addr, r.Path, r.Function, devenv.SecretID(p.Name), devenv.Secret(p.Name))
 	}
-	fmt.Printf("Send a signed webhook:  go run ./cmd/webhookctl send -provider webex\n")
-	fmt.Printf("Send a forged one:      go run ./cmd/webhookctl send -provider webex -wrong-key\n")
-	fmt.Printf("Events reaching the queue are printed below. Ctrl-C stops everything.\n\n")
+	fmt.Fprintf(out, "Send a signed webhook:  go run ./cmd/webhookctl send -provider webex\n")
+	fmt.Fprintf(out, "Send a forged one:      go run ./cmd/webhookctl send -provider webex -wrong-key\n")
+	fmt.Fprintf(out, "Events reaching the queue are printed below. Ctrl-C stops everything.\n\n")
 
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
-	go tail(ctx, sqs.NewFromConfig(moto.Config()), queueURL)
+	go tail(ctx, sqs.NewFromConfig(moto.Config()), queueURL, out)
 
 	select {
 	case <-ctx.Done():
@@ -113,7 +114,7 @@ func run(addr string, motoPort int, templatePath string, quiet bool) error {
 			return err
 		}
 	}
-	fmt.Println("\nstopping")
+	fmt.Fprintln(out, "\nstopping")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	return httpSrv.Shutdown(shutdownCtx)
@@ -138,9 +139,9 @@ func seed(ctx context.Context, cfg aws.Config) (string, error) {
 }
 
 // tail prints every envelope that reaches the queue until ctx ends.
-func tail(ctx context.Context, c *sqs.Client, queueURL string) {
+func tail(ctx context.Context, c *sqs.Client, queueURL string, out io.Writer) {
 	for ctx.Err() == nil {
-		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		res, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"},
 		})
 		if err != nil {
@@ -150,13 +151,13 @@ func tail(ctx context.Context, c *sqs.Client, queueURL string) {
 			}
 			continue
 		}
-		for _, m := range out.Messages {
+		for _, m := range res.Messages {
 			var e queue.Envelope
 			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
-				fmt.Printf("QUEUED (not an envelope): %s\n", aws.ToString(m.Body))
+				fmt.Fprintf(out, "QUEUED (not an envelope): %s\n", aws.ToString(m.Body))
 			} else {
 				body, _ := e.RawBody()
-				fmt.Printf("QUEUED provider=%s eventType=%s keyStage=%s requestId=%s body(%d bytes)=%s\n",
+				fmt.Fprintf(out, "QUEUED provider=%s eventType=%s keyStage=%s requestId=%s body(%d bytes)=%s\n",
 					e.Provider, e.EventType, e.KeyStage, e.RequestID, len(body), preview(body))
 			}
 			c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle})

@@ -1,0 +1,20 @@
+package webhook_test
+
+import (
+	"fmt"
+
+	"webhookguard/shared/secrets"
+	"webhookguard/shared/verify"
+	"webhookguard/shared/webhook"
+)
+
+func ExampleClassify() {
+	for _, err := range []error{verify.ErrNoMatch, verify.ErrMalformedBody, secrets.ErrUnavailable} {
+		status, reason := webhook.Classify(err)
+		fmt.Println(status, reason)
+	}
+	// Output:
+	// 401 no_key_matched
+	// 400 malformed_body
+	// 503 secrets_unavailable
+}
