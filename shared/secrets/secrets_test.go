@@ -77,6 +77,20 @@ func newCache(t *testing.T, sm *fakeSM, clk *clock) *secrets.Cache {
 	return c
 }
 
+// warm returns a cache that has loaded current as AWSCURRENT, with its fake
+// Secrets Manager, its clock and the keyring it loaded.
+func warm(t *testing.T, current string) (*fakeSM, *clock, *secrets.Cache, *secrets.Keyring) {
+	t.Helper()
+	sm := &fakeSM{stages: map[string]string{"AWSCURRENT": current}}
+	clk := &clock{t: time.Unix(0, 0)}
+	c := newCache(t, sm, clk)
+	seen, err := c.Keyring(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sm, clk, c, seen
+}
+
 // matches reports which stage's key verifies a body signed with secret.
 func matches(t *testing.T, r *secrets.Keyring, secret string) string {
 	t.Helper()
@@ -152,14 +166,8 @@ func TestKeyringIsCachedForTheTTL(t *testing.T) {
 
 func TestRefreshIsThrottledAndReportsChange(t *testing.T) {
 	t.Parallel()
-	sm := &fakeSM{stages: map[string]string{"AWSCURRENT": "old"}}
-	clk := &clock{t: time.Unix(0, 0)}
-	c := newCache(t, sm, clk)
+	sm, clk, c, seen := warm(t, "old")
 	ctx := context.Background()
-	seen, err := c.Keyring(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, changed, err := c.Refresh(ctx, seen); !errors.Is(err, secrets.ErrThrottled) || changed {
 		t.Fatalf("refresh right after a load: changed %v, err %v; want ErrThrottled", changed, err)
 	}
@@ -259,14 +267,8 @@ func TestNewRefusesAnIncompleteConfig(t *testing.T) {
 
 func TestRefreshHandsOverKeysAnotherRequestJustLoaded(t *testing.T) {
 	t.Parallel()
-	sm := &fakeSM{stages: map[string]string{"AWSCURRENT": "old"}}
-	clk := &clock{t: time.Unix(0, 0)}
-	c := newCache(t, sm, clk)
+	sm, clk, c, seen := warm(t, "old")
 	ctx := context.Background()
-	seen, err := c.Keyring(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sm.set(map[string]string{"AWSCURRENT": "new", "AWSPREVIOUS": "old"})
 	clk.advance(time.Minute)
 	// Two requests signed with the new key both missed with seen; the first
@@ -285,14 +287,8 @@ func TestRefreshHandsOverKeysAnotherRequestJustLoaded(t *testing.T) {
 
 func TestRefreshReportsSecretsManagerDown(t *testing.T) {
 	t.Parallel()
-	sm := &fakeSM{stages: map[string]string{"AWSCURRENT": "k"}}
-	clk := &clock{t: time.Unix(0, 0)}
-	c := newCache(t, sm, clk)
+	sm, clk, c, seen := warm(t, "k")
 	ctx := context.Background()
-	seen, err := c.Keyring(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sm.setDown(true)
 	clk.advance(time.Minute)
 	if _, _, err := c.Refresh(ctx, seen); !errors.Is(err, secrets.ErrUnavailable) {
