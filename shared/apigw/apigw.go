@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 )
@@ -289,7 +288,10 @@ func EscapeQuery(s string) string {
 		case c == ' ':
 			b.WriteByte('+')
 		default:
-			b.WriteString(url.QueryEscape(string([]byte{c})))
+			const hexDigits = "0123456789ABCDEF"
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&15])
 		}
 	}
 	return b.String()

@@ -194,22 +194,31 @@ func TestRotationWhileWarm(t *testing.T) {
 	}
 }
 
-func TestSecretsManagerUnreachableAtColdStartAnswers503(t *testing.T) {
+func TestUnreachableDependencyAnswers503(t *testing.T) {
 	down := mototest.Start(t)
 	down.Stop()
-	for _, p := range provider.All {
-		t.Run(p.Name, func(t *testing.T) {
-			f := newFixture(t, p, "k", func(_ *app.Config, c *app.Clients) {
-				c.Secrets = app.ClientsFromConfig(down.Config()).Secrets
+	dead := app.ClientsFromConfig(down.Config())
+	tests := []struct {
+		name       string
+		cut        func(*app.Clients)
+		wantReason string
+	}{
+		{"Secrets Manager unreachable at cold start", func(c *app.Clients) { c.Secrets = dead.Secrets }, "secrets_unavailable"},
+		{"SQS unreachable, so never 200", func(c *app.Clients) { c.Queue = dead.Queue }, "queue_unavailable"},
+	}
+	for _, tc := range tests {
+		for _, p := range provider.All {
+			t.Run(tc.name+" "+p.Name, func(t *testing.T) {
+				f := newFixture(t, p, "k", func(_ *app.Config, c *app.Clients) { tc.cut(c) })
+				resp := f.send("k", sample.Spec{})
+				if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
+					t.Fatalf("status %d headers %v, want 503 with Retry-After", resp.StatusCode, resp.Headers)
+				}
+				if !strings.Contains(f.logs.String(), `"reason":"`+tc.wantReason+`"`) {
+					t.Fatalf("log: %s", f.logs.String())
+				}
 			})
-			resp := f.send("k", sample.Spec{})
-			if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
-				t.Fatalf("status %d headers %v, want 503 with Retry-After", resp.StatusCode, resp.Headers)
-			}
-			if !strings.Contains(f.logs.String(), `"reason":"secrets_unavailable"`) {
-				t.Fatalf("log: %s", f.logs.String())
-			}
-		})
+		}
 	}
 }
 
@@ -243,25 +252,6 @@ func TestSecretsManagerDownWhileWarmKeepsServingCachedKeys(t *testing.T) {
 	// cannot be asked about: 503, so the provider retries, never 401.
 	if resp := f.send("rotated-during-the-outage", sample.Spec{}); resp.StatusCode != 503 {
 		t.Fatalf("unknown key with Secrets Manager down: status %d, want 503", resp.StatusCode)
-	}
-}
-
-func TestQueueUnreachableAnswers503AndNever200(t *testing.T) {
-	down := mototest.Start(t)
-	down.Stop()
-	for _, p := range provider.All {
-		t.Run(p.Name, func(t *testing.T) {
-			f := newFixture(t, p, "k", func(_ *app.Config, c *app.Clients) {
-				c.Queue = app.ClientsFromConfig(down.Config()).Queue
-			})
-			resp := f.send("k", sample.Spec{})
-			if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
-				t.Fatalf("status %d, want 503 with Retry-After", resp.StatusCode)
-			}
-			if !strings.Contains(f.logs.String(), `"reason":"queue_unavailable"`) {
-				t.Fatalf("log: %s", f.logs.String())
-			}
-		})
 	}
 }
 

@@ -32,13 +32,8 @@ func Exercise(t *testing.T, p provider.Provider, extraEnv ...string) {
 	queueURL := moto.CreateQueue(t, queueName)
 
 	bin := lambdatest.Build(t, ".")
-	env := append([]string{
-		"SECRET_ID=" + secretID, "QUEUE_URL=" + queueURL,
-		"AWS_ENDPOINT_URL=" + moto.URL, "AWS_REGION=" + mototest.Region,
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
-		"AWS_LAMBDA_LOG_FORMAT=JSON", "MAX_BODY_BYTES=65536",
-	}, extraEnv...)
-	rt := lambdatest.Start(t, bin, env...)
+	env := append(functionEnv(moto, secretID, queueURL), "MAX_BODY_BYTES=65536")
+	rt := lambdatest.Start(t, bin, append(env, extraEnv...)...)
 
 	contentType, body := sample.Body(p)
 	tests := []struct {
@@ -144,8 +139,7 @@ func coldStart(b *testing.B, p provider.Provider, dir string) {
 		b.Fatal(err)
 	}
 	raw, _ := json.Marshal(ev)
-	env := []string{"SECRET_ID=" + secretID, "QUEUE_URL=" + queueURL, "AWS_ENDPOINT_URL=" + moto.URL, "AWS_REGION=" + mototest.Region,
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_LAMBDA_LOG_FORMAT=JSON"}
+	env := functionEnv(moto, secretID, queueURL)
 	var initTotal, firstTotal time.Duration
 	var peakRSS int64
 	b.ResetTimer()
@@ -171,4 +165,16 @@ func coldStart(b *testing.B, p provider.Provider, dir string) {
 	b.ReportMetric(float64(initTotal.Microseconds())/1000/float64(b.N), "init-ms")
 	b.ReportMetric(float64(firstTotal.Microseconds())/1000/float64(b.N), "first-response-ms")
 	b.ReportMetric(float64(peakRSS)/1024, "peak-rss-MiB")
+}
+
+// functionEnv is the environment a function gets in these checks: its
+// secret and queue, moto_server as the AWS endpoint, and JSON logs as the
+// template configures.
+func functionEnv(moto *mototest.Server, secretID, queueURL string) []string {
+	return []string{
+		"SECRET_ID=" + secretID, "QUEUE_URL=" + queueURL,
+		"AWS_ENDPOINT_URL=" + moto.URL, "AWS_REGION=" + mototest.Region,
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_LAMBDA_LOG_FORMAT=JSON",
+	}
 }
