@@ -8,16 +8,19 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/webhookguard/webhookguard/internal/devkit/cliflag"
+	"github.com/webhookguard/webhookguard/shared/provider"
 )
 
 // result is one benchmark line: its name without the -N suffix and its
@@ -48,17 +51,32 @@ func parse(r io.Reader) map[string]result {
 	return out
 }
 
-func main() {
-	benchFile := flag.String("bench", "bench/raw.txt", "go test -bench output")
-	binDir := flag.String("bin", "bin", "directory of the built functions")
-	flag.Parse()
-	f, err := os.Open(*benchFile)
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run runs the command line args and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := cliflag.New("benchreport", "benchreport [-bench FILE] [-bin DIR] > REPORT.md", `
+Turn go test -bench output into the benchmark report (Markdown, on stdout):
+verification next to a bare crypto/hmac check, the warm path per provider,
+and cold start, binary size and peak memory per function. make bench runs it.`)
+	benchFile := fs.String("bench", "bench/raw.txt", "go test -bench output")
+	binDir := fs.String("bin", "bin", "directory of the built functions")
+	err := cliflag.Parse(fs, args, 0)
+	if err == nil {
+		err = report(*benchFile, *binDir, stdout)
+	}
+	return cliflag.Exit("benchreport", err, cliflag.Usage(fs), stdout, stderr)
+}
+
+// report writes the report of the benchmark output in benchFile.
+func report(benchFile, binDir string, w io.Writer) error {
+	f, err := os.Open(benchFile)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "benchreport:", err)
-		os.Exit(1)
+		return err
 	}
 	defer f.Close()
-	write(os.Stdout, parse(f), *binDir)
+	write(w, parse(f), binDir)
+	return nil
 }
 
 func write(w io.Writer, rs map[string]result, binDir string) {
@@ -83,10 +101,13 @@ func write(w io.Writer, rs map[string]result, binDir string) {
 		fmt.Fprintf(w, "\nA forged Webex request (1 KiB) refused after trying three keys: %.0f ns/op, %.0f allocs/op.\n", r.metrics["ns/op"], r.metrics["allocs/op"])
 	}
 
+	writeForged(w, rs)
+
 	fmt.Fprintln(w, "\n## Warm path per provider")
 	fmt.Fprintln(w, "\n`invoke`: event JSON in, through aws-lambda-go's handler (decode, verify, envelope, response encode), keys cached, in-memory queue. `handle`: the handler alone on a decoded event.")
 	fmt.Fprintln(w, "\n| Provider | invoke ns/op | invoke allocs/op | handle ns/op | handle allocs/op |\n|---|---:|---:|---:|---:|")
-	for _, p := range []string{"webex", "qiscus", "signalwire"} {
+	for _, pr := range provider.All {
+		p := pr.Name
 		i, oki := rs["WarmPath/"+p+"/invoke"]
 		h, okh := rs["WarmPath/"+p+"/handle"]
 		if oki && okh {
@@ -94,19 +115,77 @@ func write(w io.Writer, rs map[string]result, binDir string) {
 		}
 	}
 
+	writeColdStart(w, rs, binDir)
+}
+
+// Cold-start targets: the function's init and first request together
+// within 1.10x of the floor's CPU time, its first request within half of
+// the floor's first request, and no more connections than the floor.
+const (
+	maxColdRatio  = 1.10
+	maxFirstRatio = 0.50
+)
+
+func writeColdStart(w io.Writer, rs map[string]result, binDir string) {
 	fmt.Fprintln(w, "\n## Cold start, size and memory per function")
-	fmt.Fprintln(w, "\nEach iteration starts the built `bootstrap` under a Lambda Runtime API emulator with moto_server behind it. Init = process start to the first request for an invocation; first response adds loading three key stages and one SQS send (to a local moto_server). Peak RSS is the largest resident memory of one process. Binary: linux/arm64, stripped, as deployed. The first row is the floor: a bare aws-lambda-go function that echoes its event, measured the same way.")
-	fmt.Fprintln(w, "\n| Function | init ms | first response ms | peak RSS MiB | binary MiB |\n|---|---:|---:|---:|---:|")
-	for _, fn := range []string{"bare-aws-lambda-go", "webex", "qiscus", "signalwire"} {
+	fmt.Fprintln(w, "\nEach iteration starts the floor and then the function, each built as deployed (`bootstrap`) and run under a Lambda Runtime API emulator, reaching moto_server over TLS through two counting proxies (Secrets Manager, SQS), and hands it one signed event. The floor is the least a correct function of this design does: aws-lambda-go, the AWS configuration and both SDK clients at init, then one key read (AWSCURRENT), one HMAC and one SendMessage at the first request (`internal/testenv/functest/testdata/floor`). CPU = user + system time of the process: init = until it asks for its first invocation; first request = from then until it asks for the next. Medians; ratios are medians of each start against the floor start just before it. Connections: the most opened to Secrets Manager / SQS in one cold start. Binary: linux/arm64, stripped, as deployed.")
+	fmt.Fprintf(w, "\nTargets: init + first request within %.2fx of the floor's CPU, the first request within %.2fx of the floor's, no more connections than the floor.\n", maxColdRatio, maxFirstRatio)
+	fmt.Fprintln(w, "\n| Function | init CPU ms | first request CPU ms | init + first CPU ms | floor: init, first, sum ms | x floor (init + first) | x floor (first) | connections SM / SQS (floor) | targets | wall init ms | wall first response ms | peak RSS MiB | binary MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+	for _, p := range provider.All {
 		size := "n/a"
-		if st, err := os.Stat(filepath.Join(binDir, fn, "bootstrap")); err == nil {
+		if st, err := os.Stat(filepath.Join(binDir, p.Name, "bootstrap")); err == nil {
 			size = fmt.Sprintf("%.1f", float64(st.Size())/(1<<20))
 		}
-		r, ok := rs["ColdStart/"+fn]
+		r, ok := rs["ColdStart/"+p.Name]
 		if !ok {
-			fmt.Fprintf(w, "| %s | n/a | n/a | n/a | %s |\n", fn, size)
+			fmt.Fprintf(w, "| %s | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | %s |\n", p.Name, size)
 			continue
 		}
-		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.1f | %s |\n", fn, r.metrics["init-ms"], r.metrics["first-response-ms"], r.metrics["peak-rss-MiB"], size)
+		m := r.metrics
+		met := "met"
+		if m["cold-cpu-x-floor"] > maxColdRatio || m["first-cpu-x-floor"] > maxFirstRatio ||
+			m["sm-conns"] > m["floor-sm-conns"] || m["sqs-conns"] > m["floor-sqs-conns"] {
+			met = "**missed**"
+		}
+		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.1f | %.1f, %.1f, %.1f | %.2fx | %.2fx | %.0f / %.0f (%.0f / %.0f) | %s | %.1f | %.1f | %.1f | %s |\n",
+			p.Name, m["init-cpu-ms"], m["first-cpu-ms"], m["cold-cpu-ms"],
+			m["floor-init-cpu-ms"], m["floor-first-cpu-ms"], m["floor-cold-cpu-ms"],
+			m["cold-cpu-x-floor"], m["first-cpu-x-floor"],
+			m["sm-conns"], m["sqs-conns"], m["floor-sm-conns"], m["floor-sqs-conns"], met,
+			m["init-ms"], m["first-response-ms"], m["peak-rss-MiB"], size)
+	}
+}
+
+// writeForged writes the forged SignalWire requests of 1 MiB next to one
+// bare HMAC-SHA1 over 1 MiB, costliest first: the price of hostile traffic.
+func writeForged(w io.Writer, rs map[string]result) {
+	const prefix = "Forged1MiB/"
+	bare, ok := rs[prefix+"bare-hmac-sha1"]
+	if !ok {
+		return
+	}
+	var names []string
+	for name := range rs {
+		if strings.HasPrefix(name, prefix) && name != prefix+"bare-hmac-sha1" {
+			names = append(names, name)
+		}
+	}
+	ratio := func(r result, unit string) float64 {
+		if bare.metrics[unit] == 0 {
+			return 0
+		}
+		return r.metrics[unit] / bare.metrics[unit]
+	}
+	unit := "cpu-ns/op" // CPU time, where the benchmark could read it
+	if _, ok := bare.metrics[unit]; !ok {
+		unit = "ns/op"
+	}
+	sort.Slice(names, func(i, j int) bool { return ratio(rs[names[i]], unit) > ratio(rs[names[j]], unit) })
+	fmt.Fprintln(w, "\n## Forged SignalWire requests of 1 MiB")
+	fmt.Fprintf(w, "\nOne key, an API Gateway URL (two URL variants to try), against one bare HMAC-SHA1 over 1 MiB (%.0f ns/op, %.0f cpu-ns/op). Ratio = pattern / bare, in %s.\n", bare.metrics["ns/op"], bare.metrics["cpu-ns/op"], unit)
+	fmt.Fprintln(w, "\n| Pattern | ns/op | cpu-ns/op | ratio |\n|---|---:|---:|---:|")
+	for _, name := range names {
+		r := rs[name]
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.2fx |\n", strings.TrimPrefix(name, prefix), r.metrics["ns/op"], r.metrics["cpu-ns/op"], ratio(r, unit))
 	}
 }

@@ -1,5 +1,5 @@
 // Command qiscus is the AWS Lambda function that receives Qiscus webhooks
-// behind API Gateway, verifies them and hands them to SQS.
+// behind API Gateway, verifies them and hands them on.
 package main
 
 import (
@@ -8,13 +8,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"webhookguard/shared/app"
-	"webhookguard/shared/provider"
+	"github.com/webhookguard/webhookguard/shared/app"
+	"github.com/webhookguard/webhookguard/shared/provider"
 )
 
 func main() {
-	cfg := app.Must(app.FromEnv(os.Getenv))
-	clients := app.Must(app.NewClients(context.Background()))
-	h := app.Must(app.NewHandler(provider.Qiscus, cfg, clients, cfg.Logger()))
+	h := app.Must(app.New(context.Background(), provider.Qiscus, os.Getenv))
 	lambda.Start(h.Handle)
 }

@@ -1,5 +1,6 @@
-// Command signalwire is the AWS Lambda function that receives SignalWire webhooks
-// behind API Gateway, verifies them and hands them to SQS.
+// Command signalwire is the AWS Lambda function that receives SignalWire
+// webhooks behind API Gateway, verifies them, hands them on and answers
+// with the instructions SignalWire waits for.
 package main
 
 import (
@@ -8,13 +9,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"webhookguard/shared/app"
-	"webhookguard/shared/provider"
+	"github.com/webhookguard/webhookguard/shared/answer"
+	"github.com/webhookguard/webhookguard/shared/app"
+	"github.com/webhookguard/webhookguard/shared/provider"
 )
 
 func main() {
-	cfg := app.Must(app.FromEnv(os.Getenv))
-	clients := app.Must(app.NewClients(context.Background()))
-	h := app.Must(app.NewHandler(provider.SignalWire, cfg, clients, cfg.Logger()))
+	h := app.Must(app.New(context.Background(), provider.SignalWire, os.Getenv, app.WithAnswerFunction(answer.Build)))
 	lambda.Start(h.Handle)
 }

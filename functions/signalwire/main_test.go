@@ -4,15 +4,13 @@ import (
 	"os"
 	"testing"
 
-	"webhookguard/shared/functest"
-	"webhookguard/shared/mototest"
-	"webhookguard/shared/provider"
+	"github.com/webhookguard/webhookguard/internal/testenv/functest"
+	"github.com/webhookguard/webhookguard/internal/testenv/mototest"
+	"github.com/webhookguard/webhookguard/shared/provider"
 )
 
 func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
 
 func TestFunction(t *testing.T) { functest.Exercise(t, provider.SignalWire) }
 
-func BenchmarkColdStart(b *testing.B) {
-	b.Run("signalwire", func(b *testing.B) { functest.ColdStart(b, provider.SignalWire) })
-}
+func TestFunctionWithSources(t *testing.T) { functest.ExerciseSources(t, provider.SignalWire) }

@@ -1,6 +1,6 @@
 // Command webex is the AWS Lambda function that receives Cisco Webex
 // webhooks behind API Gateway, verifies them, applies the sender policy and
-// hands them to SQS.
+// hands them on.
 package main
 
 import (
@@ -9,14 +9,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"webhookguard/shared/app"
-	"webhookguard/shared/provider"
+	"github.com/webhookguard/webhookguard/shared/app"
+	"github.com/webhookguard/webhookguard/shared/provider"
 )
 
 func main() {
-	cfg := app.Must(app.FromEnv(os.Getenv))
-	clients := app.Must(app.NewClients(context.Background()))
-	h := app.Must(app.NewHandler(provider.Webex, cfg, clients, cfg.Logger()))
-	h.Policy = app.Must(app.WebexPolicy(os.Getenv, clients))
+	h := app.Must(app.New(context.Background(), provider.Webex, os.Getenv))
 	lambda.Start(h.Handle)
 }

@@ -4,15 +4,17 @@ import (
 	"os"
 	"testing"
 
-	"webhookguard/shared/functest"
-	"webhookguard/shared/mototest"
-	"webhookguard/shared/provider"
+	"github.com/webhookguard/webhookguard/internal/testenv/functest"
+	"github.com/webhookguard/webhookguard/internal/testenv/mototest"
+	"github.com/webhookguard/webhookguard/shared/provider"
 )
 
 func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
 
 func TestFunction(t *testing.T) { functest.Exercise(t, provider.Webex) }
 
-func BenchmarkColdStart(b *testing.B) {
-	b.Run("webex", func(b *testing.B) { functest.ColdStart(b, provider.Webex) })
+func TestFunctionWithSources(t *testing.T) { functest.ExerciseSources(t, provider.Webex) }
+
+func TestFunctionStartsAtEveryLambdaLogLevel(t *testing.T) {
+	functest.StartsAtLogLevels(t, provider.Webex, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 }

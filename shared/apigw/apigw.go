@@ -15,8 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Errors returned by Event.Request, to be told apart with errors.Is.
@@ -52,6 +54,9 @@ type Event struct {
 	QueryStringParameters map[string]string `json:"queryStringParameters,omitempty"`
 	// MultiValueQueryStringParameters holds every decoded value (1.0).
 	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters,omitempty"`
+	// PathParameters holds the values of the route's path variables, such
+	// as {"source": "sales"} for POST /webex/{source}.
+	PathParameters map[string]string `json:"pathParameters,omitempty"`
 	// Body is the body, base64-encoded when IsBase64Encoded is set.
 	Body string `json:"body,omitempty"`
 	// IsBase64Encoded tells whether Body is base64.
@@ -74,10 +79,10 @@ type RequestContext struct {
 	// Identity describes the caller (1.0).
 	Identity *Identity `json:"identity,omitempty"`
 	// RequestTimeEpoch is when a REST API received the request, in Unix
-	// milliseconds (1.0).
+	// milliseconds (1.0); read it with ReceivedAt.
 	RequestTimeEpoch int64 `json:"requestTimeEpoch,omitempty"`
 	// TimeEpoch is when an HTTP API received the request, in Unix
-	// milliseconds (2.0).
+	// milliseconds (2.0; seconds under sam local); read it with ReceivedAt.
 	TimeEpoch int64 `json:"timeEpoch,omitempty"`
 }
 
@@ -93,13 +98,23 @@ type Identity struct {
 	SourceIP string `json:"sourceIp,omitempty"`
 }
 
-// ReceivedAt returns when API Gateway received the request, in Unix
-// milliseconds, or 0 when the event does not say.
-func (c *RequestContext) ReceivedAt() int64 {
-	if c.TimeEpoch != 0 {
-		return c.TimeEpoch
+// ReceivedAt returns when API Gateway received the request, or the zero
+// time when the event does not say. API Gateway sends Unix milliseconds;
+// sam local start-api sends seconds in HTTP API events, which are read as
+// seconds: a value below 10^11 is a date before 1973 in milliseconds.
+func (c *RequestContext) ReceivedAt() time.Time {
+	v := c.TimeEpoch
+	if v == 0 {
+		v = c.RequestTimeEpoch
 	}
-	return c.RequestTimeEpoch
+	switch {
+	case v <= 0:
+		return time.Time{}
+	case v < 1e11:
+		return time.Unix(v, 0)
+	default:
+		return time.UnixMilli(v)
+	}
 }
 
 // V2 reports whether the event uses payload format 2.0.
@@ -121,8 +136,9 @@ func (e *Event) Method() string {
 type Options struct {
 	// MaxBodyBytes caps the decoded body; 0 means no cap.
 	MaxBodyBytes int
-	// WithURL asks for Request.URL; only signatures over the URL need it.
-	WithURL bool
+	// SignsURL tells that the signature covers the URL, so Request.URL is
+	// rebuilt.
+	SignsURL bool
 	// PublicURL, when set, replaces the scheme, host and path of the URL
 	// (a custom domain, a base path, a proxy in front). The query string
 	// that arrived is appended unless PublicURL carries its own '?'.
@@ -132,8 +148,8 @@ type Options struct {
 // Request is the HTTP request rebuilt from an event.
 type Request struct {
 	Method string
-	// URL is the absolute URL the caller requested, best effort (see
-	// Event.URL); set when Options.WithURL is.
+	// URL is the absolute URL the caller requested (see Event.URL); set
+	// when Options.SignsURL is.
 	URL string
 	// Header holds every header, names canonical.
 	Header http.Header
@@ -150,7 +166,7 @@ func (e *Event) Request(o Options) (Request, error) {
 		return r, err
 	}
 	r.Body = body
-	if o.WithURL {
+	if o.SignsURL {
 		r.URL, err = e.URL(r.Header, o.PublicURL)
 	}
 	return r, err
@@ -202,9 +218,13 @@ func (e *Event) Header() http.Header {
 //
 // With publicURL set, it is publicURL followed by the query string that
 // arrived (unless publicURL has its own query). Otherwise it is
-// "https://" + Host (or requestContext.domainName) + path + query, where the
-// path is rawPath (2.0) or requestContext.path (1.0), both of which include
-// a named stage.
+// "https://" + host + path + query, where the host is API Gateway's
+// requestContext.domainName (the name the caller reached, a custom domain
+// included), or only when the event has none, the one Host header. Either
+// must be a well-formed host[:port] (ValidHost), else the error wraps
+// ErrMalformedEvent: the sender cannot choose the host a signature is
+// checked against, nor smuggle userinfo, a path or a port into it. The path is rawPath (2.0) or requestContext.path (1.0),
+// both of which include a named stage.
 //
 // Payload 2.0 carries the query string as sent. Payload 1.0 does not: API
 // Gateway hands over decoded parameters and loses their order and original
@@ -220,12 +240,19 @@ func (e *Event) URL(h http.Header, publicURL string) (string, error) {
 		}
 		return publicURL + "?" + query, nil
 	}
-	host := h.Get("Host")
+	host := e.RequestContext.DomainName
 	if host == "" {
-		host = e.RequestContext.DomainName
+		hosts := h.Values("Host")
+		switch {
+		case len(hosts) == 0 || hosts[0] == "":
+			return "", fmt.Errorf("%w: no domainName or Host header", ErrMalformedEvent)
+		case len(hosts) > 1:
+			return "", fmt.Errorf("%w: Host header sent %d times", ErrMalformedEvent, len(hosts))
+		}
+		host = hosts[0]
 	}
-	if host == "" {
-		return "", fmt.Errorf("%w: no Host header or domainName", ErrMalformedEvent)
+	if !ValidHost(host) {
+		return "", fmt.Errorf("%w: the host is not a host[:port]", ErrMalformedEvent)
 	}
 	path := e.RawPath
 	if !e.V2() {
@@ -242,6 +269,58 @@ func (e *Event) URL(h http.Header, publicURL string) (string, error) {
 		u += "?" + query
 	}
 	return u, nil
+}
+
+// ValidHost reports whether s is a host name or IP address with an optional
+// port, and nothing else: a name of at most 253 letters, digits, '-', '.'
+// and '_', or an IPv6 address in brackets (without zone), then optionally
+// ':' and a port from 1 to 65535 without leading zeros. It runs in time
+// linear in len(s).
+func ValidHost(s string) bool {
+	host, port := s, ""
+	if strings.HasPrefix(s, "[") {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return false
+		}
+		host, port = s[1:end], s[end+1:]
+		if a, err := netip.ParseAddr(host); err != nil || !a.Is6() || a.Zone() != "" {
+			return false
+		}
+		if port != "" && port[0] != ':' {
+			return false
+		}
+	} else {
+		if i := strings.LastIndexByte(s, ':'); i >= 0 {
+			host, port = s[:i], s[i:]
+		}
+		if host == "" || len(host) > 253 {
+			return false
+		}
+		for i := 0; i < len(host); i++ {
+			c := host[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+				return false
+			}
+		}
+	}
+	return port == "" || validPort(port[1:])
+}
+
+// validPort reports whether s is a port number from 1 to 65535, written
+// without leading zeros.
+func validPort(s string) bool {
+	if len(s) == 0 || len(s) > 5 || s[0] == '0' {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n <= 65535
 }
 
 func (e *Event) query() string {

@@ -4,13 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"webhookguard/shared/apigw"
+	"github.com/webhookguard/webhookguard/shared/apigw"
 )
 
 func load(t testing.TB, name string) *apigw.Event {
@@ -43,7 +45,7 @@ func TestFixtures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := load(t, tc.file)
-			r, err := e.Request(apigw.Options{MaxBodyBytes: 1 << 20, PublicURL: tc.publicURL, WithURL: true})
+			r, err := e.Request(apigw.Options{MaxBodyBytes: 1 << 20, PublicURL: tc.publicURL, SignsURL: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +81,7 @@ func TestRequest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := tc.event.Request(apigw.Options{MaxBodyBytes: tc.max, WithURL: true})
+			r, err := tc.event.Request(apigw.Options{MaxBodyBytes: tc.max, SignsURL: true})
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
 			}
@@ -140,14 +142,14 @@ func TestBuiltEventsRoundTrip(t *testing.T) {
 			if err := json.Unmarshal(raw, &e); err != nil {
 				t.Fatal(err)
 			}
-			r, err := e.Request(apigw.Options{WithURL: true})
+			r, err := e.Request(apigw.Options{SignsURL: true})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if e.IsBase64Encoded != tc.wantB64 || string(r.Body) != string(in.Body) || r.URL != tc.wantURL || r.Header.Get("X-Signalwire-Signature") != "sig" {
 				t.Fatalf("round trip: base64 %v body %q url %q header %q", e.IsBase64Encoded, r.Body, r.URL, r.Header.Get("X-Signalwire-Signature"))
 			}
-			if e.RequestContext.RequestID != "r1" || e.RequestContext.ReceivedAt() != 1763812800000 {
+			if e.RequestContext.RequestID != "r1" || e.RequestContext.ReceivedAt().UnixMilli() != 1763812800000 {
 				t.Fatalf("request context = %+v", e.RequestContext)
 			}
 		})
@@ -188,7 +190,7 @@ func FuzzEvent(f *testing.F) {
 		if max < 0 {
 			max = -max
 		}
-		r, err := e.Request(apigw.Options{MaxBodyBytes: max, WithURL: true})
+		r, err := e.Request(apigw.Options{MaxBodyBytes: max, SignsURL: true})
 		if err != nil {
 			if !errors.Is(err, apigw.ErrBodyTooLarge) && !errors.Is(err, apigw.ErrMalformedEvent) {
 				t.Fatalf("err = %v, not a sentinel", err)
@@ -207,8 +209,129 @@ func FuzzEvent(f *testing.F) {
 func TestReceivedAtIsReadFromEitherFormat(t *testing.T) {
 	t.Parallel()
 	for file, want := range map[string]int64{"rest-v1.json": 1763810000000, "http-v2.json": 1763812800000} {
-		if got := load(t, file).RequestContext.ReceivedAt(); got != want {
-			t.Errorf("%s: ReceivedAt = %d, want %d", file, got, want)
+		if got := load(t, file).RequestContext.ReceivedAt(); got.UnixMilli() != want {
+			t.Errorf("%s: ReceivedAt = %v, want %d ms", file, got, want)
 		}
 	}
+}
+
+func TestReceivedAt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		rc   apigw.RequestContext
+		want time.Time
+	}{
+		{"reads an HTTP API's milliseconds", apigw.RequestContext{TimeEpoch: 1763812800123}, time.UnixMilli(1763812800123)},
+		{"reads a REST API's milliseconds", apigw.RequestContext{RequestTimeEpoch: 1763812800123}, time.UnixMilli(1763812800123)},
+		{"reads the seconds sam local start-api sends", apigw.RequestContext{TimeEpoch: 1763812800}, time.Unix(1763812800, 0)},
+		{"says nothing when the event does not", apigw.RequestContext{}, time.Time{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.rc.ReceivedAt(); !got.Equal(tc.want) {
+				t.Fatalf("ReceivedAt = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestURLHost(t *testing.T) {
+	t.Parallel()
+	const domain = "abc123.execute-api.us-east-1.amazonaws.com"
+	v2 := func(domainName string, headers map[string]string) apigw.Event {
+		return apigw.Event{Version: "2.0", RawPath: "/signalwire", RawQueryString: "a=1", Headers: headers,
+			RequestContext: apigw.RequestContext{DomainName: domainName}}
+	}
+	v1 := func(domainName string, hosts ...string) apigw.Event {
+		return apigw.Event{Version: "1.0", Path: "/signalwire", MultiValueHeaders: map[string][]string{"Host": hosts},
+			RequestContext: apigw.RequestContext{DomainName: domainName, Path: "/prod/signalwire"}}
+	}
+	host := func(h string) map[string]string { return map[string]string{"host": h} }
+	tests := []struct {
+		name    string
+		event   apigw.Event
+		wantURL string
+		wantErr error
+	}{
+		{"takes the domain name over a forged Host header", v2(domain, host("evil.example")), "https://" + domain + "/signalwire?a=1", nil},
+		{"takes the domain name over a Host header with credentials", v2(domain, host("user:pass@evil.example")), "https://" + domain + "/signalwire?a=1", nil},
+		{"takes the domain name of a REST API event over a forged Host header", v1(domain, "evil.example"), "https://" + domain + "/prod/signalwire", nil},
+		{"takes a custom domain name", v2("hooks.example.com", host(domain)), "https://hooks.example.com/signalwire?a=1", nil},
+		{"uses the Host header only when the event has no domain name", v2("", host("localhost:3000")), "https://localhost:3000/signalwire?a=1", nil},
+		{"uses a bracketed IPv6 Host header", v2("", host("[::1]:3000")), "https://[::1]:3000/signalwire?a=1", nil},
+		{"uses a Host header with an underscore and a trailing dot", v2("", host("my_host.example.com.")), "https://my_host.example.com./signalwire?a=1", nil},
+		{"refuses an event with neither domain name nor Host header", v2("", nil), "", apigw.ErrMalformedEvent},
+		{"refuses an empty Host header", v2("", host("")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a space", v2("", host("evil.example /x")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a tab", v2("", host("evil.example\t")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with credentials", v2("", host("user:pass@evil.example")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with an at sign", v2("", host("a@b")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a path", v2("", host("evil.example/x")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a query", v2("", host("evil.example?x=1")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a fragment", v2("", host("evil.example#x")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a backslash", v2("", host("evil.example\\x")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with an empty port", v2("", host("evil.example:")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with port 0", v2("", host("evil.example:0")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a port over 65535", v2("", host("evil.example:65536")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a six-digit port", v2("", host("evil.example:443443")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a port with a leading zero", v2("", host("evil.example:0443")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a negative port", v2("", host("evil.example:-1")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with a named port", v2("", host("evil.example:https")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header with two ports", v2("", host("evil.example:443:443")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header that is only a port", v2("", host(":443")), "", apigw.ErrMalformedEvent},
+		{"refuses empty brackets", v2("", host("[]")), "", apigw.ErrMalformedEvent},
+		{"refuses empty brackets with a port", v2("", host("[]:443")), "", apigw.ErrMalformedEvent},
+		{"refuses an unclosed bracket", v2("", host("[::1")), "", apigw.ErrMalformedEvent},
+		{"refuses a name in brackets", v2("", host("[evil.example]")), "", apigw.ErrMalformedEvent},
+		{"refuses an IPv4 address in brackets", v2("", host("[127.0.0.1]")), "", apigw.ErrMalformedEvent},
+		{"refuses an IPv6 zone", v2("", host("[fe80::1%25eth0]")), "", apigw.ErrMalformedEvent},
+		{"refuses bytes after the brackets", v2("", host("[::1]x")), "", apigw.ErrMalformedEvent},
+		{"refuses an unbracketed IPv6 address", v2("", host("::1")), "", apigw.ErrMalformedEvent},
+		{"refuses two Host values joined by a comma", v2("", host("a.example,b.example")), "", apigw.ErrMalformedEvent},
+		{"refuses a Host header sent twice", v1("", "a.example", "a.example"), "", apigw.ErrMalformedEvent},
+		{"refuses a host name that is not ASCII", v2("", host("ex\u00e4mple.com")), "", apigw.ErrMalformedEvent},
+		{"refuses a host name over 253 bytes", v2("", host(strings.Repeat("a", 254))), "", apigw.ErrMalformedEvent},
+		{"refuses a malformed domain name", v2("evil.example/x", nil), "", apigw.ErrMalformedEvent},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := tc.event.URL(tc.event.Header(), "")
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Fatalf("URL err = %v, want %v", err, tc.wantErr)
+			}
+			if u != tc.wantURL {
+				t.Fatalf("URL = %q, want %q", u, tc.wantURL)
+			}
+		})
+	}
+}
+
+// FuzzValidHost checks ValidHost against net/url: a host it accepts is one
+// that, put in a URL, parses back as that URL's host, with no userinfo, and
+// with a port from 1 to 65535.
+func FuzzValidHost(f *testing.F) {
+	for _, s := range []string{"example.com", "localhost:3000", "[::1]:443", "[]", "a@b", "a b", "a/b", "h:0", "h:65536", "[::1", "[v1.x]", "[fe80::1%25en0]", ":80", "a:1:2", "A_b-c.d.", "[::ffff:1.2.3.4]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !apigw.ValidHost(s) {
+			return
+		}
+		if strings.ContainsAny(s, " \t\r\n@/?#\\,%") {
+			t.Fatalf("ValidHost(%q) accepted a separator", s)
+		}
+		u, err := url.Parse("https://" + s + "/p")
+		if err != nil {
+			t.Fatalf("ValidHost(%q), but url.Parse: %v", s, err)
+		}
+		if u.Host != s || u.User != nil || u.Path != "/p" {
+			t.Fatalf("ValidHost(%q), but it parses as host %q, userinfo %v, path %q", s, u.Host, u.User, u.Path)
+		}
+		if p := u.Port(); p != "" {
+			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+				t.Fatalf("ValidHost(%q) accepted port %q", s, p)
+			}
+		}
+	})
 }

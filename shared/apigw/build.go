@@ -1,6 +1,7 @@
 package apigw
 
 import (
+	"cmp"
 	"encoding/base64"
 	"mime"
 	"net/http"
@@ -54,7 +55,7 @@ func V2Event(in Incoming) *Event {
 	}
 	e.setBody(in.Body, !isText(in.Header.Get("Content-Type")))
 	rc := &e.RequestContext
-	rc.RequestID, rc.DomainName, rc.Stage = in.RequestID, in.Host, orDash(in.Stage, "$default")
+	rc.RequestID, rc.DomainName, rc.Stage = in.RequestID, in.Host, cmp.Or(in.Stage, "$default")
 	rc.HTTP = &HTTPContext{Method: in.Method, Path: in.Path, SourceIP: in.SourceIP}
 	rc.TimeEpoch = in.Time.UnixMilli()
 	return e
@@ -88,7 +89,7 @@ func V1Event(in Incoming) *Event {
 	}
 	e.setBody(in.Body, false)
 	rc := &e.RequestContext
-	rc.RequestID, rc.DomainName, rc.Stage, rc.HTTPMethod = in.RequestID, in.Host, orDash(in.Stage, "prod"), in.Method
+	rc.RequestID, rc.DomainName, rc.Stage, rc.HTTPMethod = in.RequestID, in.Host, cmp.Or(in.Stage, "prod"), in.Method
 	rc.Path = in.Path
 	e.Path = strings.TrimPrefix(in.Path, "/"+rc.Stage)
 	rc.Identity = &Identity{SourceIP: in.SourceIP}
@@ -105,13 +106,6 @@ func (e *Event) setBody(body []byte, b64 bool) {
 		return
 	}
 	e.Body = string(body)
-}
-
-func orDash(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // isText reports whether an HTTP API passes a body of this Content-Type as

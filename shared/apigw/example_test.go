@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"webhookguard/shared/apigw"
+	"github.com/webhookguard/webhookguard/shared/apigw"
 )
 
 func ExampleEvent_Request() {
@@ -18,7 +18,7 @@ func ExampleEvent_Request() {
 	if err := json.Unmarshal([]byte(raw), &ev); err != nil {
 		panic(err)
 	}
-	req, err := ev.Request(apigw.Options{MaxBodyBytes: 1 << 20, WithURL: true})
+	req, err := ev.Request(apigw.Options{MaxBodyBytes: 1 << 20, SignsURL: true})
 	if err != nil {
 		panic(err)
 	}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -14,18 +16,20 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"webhookguard/shared/apigw"
-	"webhookguard/shared/app"
-	"webhookguard/shared/mototest"
-	"webhookguard/shared/provider"
-	"webhookguard/shared/queue"
-	"webhookguard/shared/sample"
-	"webhookguard/shared/secrets"
-	"webhookguard/shared/webexapi"
-	"webhookguard/shared/webexapi/webextest"
-	"webhookguard/shared/webhook"
+	"github.com/webhookguard/webhookguard/internal/devkit/sample"
+	"github.com/webhookguard/webhookguard/internal/testenv/mototest"
+	"github.com/webhookguard/webhookguard/internal/webexstub"
+	"github.com/webhookguard/webhookguard/shared/apigw"
+	"github.com/webhookguard/webhookguard/shared/app"
+	"github.com/webhookguard/webhookguard/shared/envelope"
+	"github.com/webhookguard/webhookguard/shared/provider"
+	"github.com/webhookguard/webhookguard/shared/secrets"
+	"github.com/webhookguard/webhookguard/shared/webexapi"
+	"github.com/webhookguard/webhookguard/shared/webhook"
 )
 
 func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
@@ -55,7 +59,7 @@ type fixture struct {
 
 var seq atomic.Int64
 
-func newFixture(t *testing.T, p provider.Provider, secretValue string, tune func(*app.Config, *app.Clients)) *fixture {
+func newFixture(t *testing.T, p provider.Provider, secretValue string, tune func(*app.Config, *app.Clients), opts ...app.Option) *fixture {
 	t.Helper()
 	s := mototest.Shared(t)
 	n := seq.Add(1)
@@ -75,7 +79,7 @@ func newFixture(t *testing.T, p provider.Provider, secretValue string, tune func
 	}
 	f.calls = &countingSecrets{Client: clients.Secrets}
 	clients.Secrets = f.calls
-	h, err := app.NewHandler(p, cfg, clients, slog.New(slog.NewJSONHandler(f.logs, nil)))
+	h, err := app.NewHandler(context.Background(), p, cfg, clients, slog.New(slog.NewJSONHandler(f.logs, nil)), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,31 +95,37 @@ func (f *fixture) send(secret string, spec sample.Spec) apigw.Response {
 		spec.URL = "https://abc123.execute-api.us-east-1.amazonaws.com/" + f.p.Name
 	}
 	if spec.Body == nil {
-		spec.ContentType, spec.Body = sample.Body(f.p)
+		spec.ContentType, spec.Body = f.p.Sample.ContentType, f.p.Sample.Body
 	}
 	ev, err := spec.Event()
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	return invoke(f.t, f.h, ev)
+}
+
+// invoke hands the event to h through aws-lambda-go, as the runtime does.
+func invoke(t *testing.T, h *webhook.Handler, ev *apigw.Event) apigw.Response {
+	t.Helper()
 	raw, err := json.Marshal(ev)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
-	out, err := lambda.NewHandler(f.h.Handle).Invoke(context.Background(), raw)
+	out, err := lambda.NewHandler(h.Handle).Invoke(context.Background(), raw)
 	if err != nil {
-		f.t.Fatalf("Invoke: %v", err)
+		t.Fatalf("Invoke: %v", err)
 	}
 	var resp apigw.Response
 	if err := json.Unmarshal(out, &resp); err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return resp
 }
 
 // drain returns every envelope waiting on the queue.
-func (f *fixture) drain() []queue.Envelope {
+func (f *fixture) drain() []envelope.Envelope {
 	f.t.Helper()
-	var all []queue.Envelope
+	var all []envelope.Envelope
 	for {
 		got := f.received()
 		if len(got) == 0 {
@@ -126,11 +136,11 @@ func (f *fixture) drain() []queue.Envelope {
 }
 
 // received returns the envelopes waiting on the queue.
-func (f *fixture) received() []queue.Envelope {
+func (f *fixture) received() []envelope.Envelope {
 	f.t.Helper()
-	var out []queue.Envelope
+	var out []envelope.Envelope
 	for _, m := range f.moto.Receive(f.t, f.queueURL, 10) {
-		var e queue.Envelope
+		var e envelope.Envelope
 		if err := json.Unmarshal([]byte(m.Body), &e); err != nil {
 			f.t.Fatalf("envelope %q: %v", m.Body, err)
 		}
@@ -187,8 +197,8 @@ func TestRotationWhileWarm(t *testing.T) {
 			if len(got) != 3 || got[1].KeyStage != "AWSCURRENT" || got[2].KeyStage != "AWSPREVIOUS" {
 				t.Fatalf("received %+v", got)
 			}
-			if n := f.calls.n.Load(); n != 6 {
-				t.Fatalf("%d GetSecretValue calls, want 6 (one load, one refresh)", n)
+			if n := f.calls.n.Load(); n != 4 {
+				t.Fatalf("%d GetSecretValue calls, want 4 (AWSCURRENT at init, the three stages at the refresh)", n)
 			}
 		})
 	}
@@ -264,10 +274,10 @@ func TestEnvelopeBodyIsTheRawBodyByteForByte(t *testing.T) {
 		body        []byte
 		encoding    string
 	}{
-		{"a form body an HTTP API delivered as base64", provider.SignalWire, false, "application/x-www-form-urlencoded", []byte("Body=caf%C3%A9+%F0%9F%98%80&From=%2B1555&To=a&To=b"), queue.EncodingUTF8},
-		{"a unicode JSON body with odd white space and key order", provider.Webex, false, "application/json", []byte("{ \"resource\" :\"messages\",\n\t\"event\":\"created\", \"data\":{\"text\":\"zoë 😀 \\u00e9\"} }"), queue.EncodingUTF8},
-		{"a unicode body from a REST API", provider.Qiscus, true, "application/json", []byte(`{"type":"post_comment_rest","payload":{"message":{"text":"日本語"}}}`), queue.EncodingUTF8},
-		{"a body that is not UTF-8", provider.Qiscus, false, "application/octet-stream", []byte{0xde, 0xad, 0xbe, 0xef, 0xff}, queue.EncodingBase64},
+		{"a form body an HTTP API delivered as base64", provider.SignalWire, false, "application/x-www-form-urlencoded", []byte("Body=caf%C3%A9+%F0%9F%98%80&From=%2B1555&To=a&To=b"), envelope.EncodingUTF8},
+		{"a unicode JSON body with odd white space and key order", provider.Webex, false, "application/json", []byte("{ \"resource\" :\"messages\",\n\t\"event\":\"created\", \"data\":{\"text\":\"zoë 😀 \\u00e9\"} }"), envelope.EncodingUTF8},
+		{"a unicode body from a REST API", provider.Qiscus, true, "application/json", []byte(`{"type":"post_comment_rest","payload":{"message":{"text":"日本語"}}}`), envelope.EncodingUTF8},
+		{"a body that is not UTF-8", provider.Qiscus, false, "application/octet-stream", []byte{0xde, 0xad, 0xbe, 0xef, 0xff}, envelope.EncodingBase64},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -321,23 +331,19 @@ func TestWebexSenderPolicyEndToEnd(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			api := webextest.New(t, "bot-token", bot)
+			api := webexstub.New("bot-token", bot)
+			t.Cleanup(api.Close)
 			api.AddPerson(webexapi.Person{ID: "ALICE", Emails: []string{"alice@example.com"}, OrgID: "ORG-HOME"})
 			api.AddPerson(webexapi.Person{ID: "MALLORY", Emails: []string{"m@evil.example"}, OrgID: "ORG-EVIL"})
 			if tc.apiDown {
 				api.FailWith(http.StatusServiceUnavailable)
 			}
-			f := newFixture(t, provider.Webex, "k", nil)
-			tokenID := f.secretID + "-tok-id"
+			tokenID := strings.ReplaceAll(t.Name(), "/", "-") + "-token"
 			if tc.tokenSecret {
-				f.moto.CreateSecret(t, tokenID, "bot-token")
+				mototest.Shared(t).CreateSecret(t, tokenID, "bot-token")
 			}
 			env := map[string]string{"WEBEX_ALLOWED_ORG_IDS": "ORG-HOME", "WEBEX_BOT_TOKEN_SECRET_ID": tokenID, "WEBEX_API_URL": api.URL}
-			policy, err := app.WebexPolicy(func(k string) string { return env[k] }, app.ClientsFromConfig(f.moto.Config()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.h.Policy = policy
+			f := newFixture(t, provider.Webex, "k", func(c *app.Config, _ *app.Clients) { c.Getenv = func(k string) string { return env[k] } })
 			body := []byte(fmt.Sprintf(`{"resource":"messages","event":"created","actorId":%q,"data":{"id":"M1","personId":%q}}`, tc.actor, tc.actor))
 			resp := f.send("k", sample.Spec{ContentType: "application/json", Body: body})
 			if resp.StatusCode != tc.wantStatus {
@@ -354,8 +360,72 @@ func TestWebexSenderPolicyEndToEnd(t *testing.T) {
 }
 
 func TestNoWebexPolicyWhenNothingIsConfigured(t *testing.T) {
-	p, err := app.WebexPolicy(func(string) string { return "" }, app.Clients{})
+	p, err := provider.Webex.Policy(provider.Env{Getenv: func(string) string { return "" }})
 	if err != nil || p != nil {
-		t.Fatalf("WebexPolicy = %v, %v; want no policy", p, err)
+		t.Fatalf("Webex policy = %v, %v; want none", p, err)
+	}
+}
+
+// refusingSQS is a stand-in for the SQS endpoint that refuses every message
+// as SQS does one with characters it does not take.
+func refusingSQS(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") != "AmazonSQS.SendMessage" {
+			http.Error(w, "unexpected call", http.StatusNotImplemented)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.Header().Set("X-Amzn-Query-Error", "InvalidMessageContents;Sender")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"com.amazonaws.sqs#InvalidMessageContents","message":"Invalid binary character '#x1' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestSQSRefusingTheMessageAnswers413 checks, through the whole function
+// against SQS's own answers, that a message SQS refuses is a 413 that the
+// provider does not retry for ever, with the reason in the log line, and
+// never a 503.
+func TestSQSRefusingTheMessageAnswers413(t *testing.T) {
+	tests := []struct {
+		name       string
+		tune       func(t *testing.T, s *mototest.Server) func(*app.Config, *app.Clients)
+		wantReason string
+	}{
+		{"a message over the queue's MaximumMessageSize", func(t *testing.T, s *mototest.Server) func(*app.Config, *app.Clients) {
+			out, err := s.SQSClient().CreateQueue(context.Background(), &sqs.CreateQueueInput{
+				QueueName: aws.String(fmt.Sprintf("small-%d", seq.Add(1))), Attributes: map[string]string{"MaximumMessageSize": "1024"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return func(c *app.Config, _ *app.Clients) { c.QueueURL = aws.ToString(out.QueueUrl) }
+		}, "envelope_too_large"},
+		{"a message whose characters SQS refuses", func(t *testing.T, s *mototest.Server) func(*app.Config, *app.Clients) {
+			cfg := s.Config()
+			cfg.BaseEndpoint = aws.String(refusingSQS(t))
+			return func(_ *app.Config, c *app.Clients) { c.Queue = sqs.NewFromConfig(cfg) }
+		}, "envelope_rejected"},
+	}
+	for _, tc := range tests {
+		for _, p := range provider.All {
+			t.Run(tc.name+" "+p.Name, func(t *testing.T) {
+				f := newFixture(t, p, "k", tc.tune(t, mototest.Shared(t)))
+				// A body well over 1024 bytes, of the provider's shape.
+				spec := sample.Spec{ContentType: "application/json", Body: []byte(`{"type":"t","resource":"messages","event":"created","data":{"id":"` + strings.Repeat("x", 1500) + `"}}`)}
+				if p.SignsURL {
+					spec = sample.Spec{ContentType: "application/x-www-form-urlencoded", Body: []byte("CallSid=CA1&Body=" + strings.Repeat("x", 1500))}
+				}
+				resp := f.send("k", spec)
+				if resp.StatusCode != 413 || resp.Headers["Retry-After"] != "" {
+					t.Fatalf("status %d headers %v, want 413 without Retry-After", resp.StatusCode, resp.Headers)
+				}
+				if !strings.Contains(f.logs.String(), `"reason":"`+tc.wantReason+`"`) {
+					t.Fatalf("log: %s", f.logs.String())
+				}
+			})
+		}
 	}
 }

@@ -1,40 +1,19 @@
 package queue_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
 
-	"webhookguard/shared/queue"
+	"github.com/webhookguard/webhookguard/shared/destination"
+	"github.com/webhookguard/webhookguard/shared/envelope"
+	"github.com/webhookguard/webhookguard/shared/queue"
 )
-
-func TestSetBodyKeepsEveryByte(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		body     []byte
-		encoding string
-	}{
-		{"keeps UTF-8 text as text", []byte("zoë 😀 {\"a\":1}"), queue.EncodingUTF8},
-		{"keeps control characters as text, JSON escapes them", []byte("a\x00b\x1fc"), queue.EncodingUTF8},
-		{"base64-encodes invalid UTF-8", []byte{0xff, 0xfe}, queue.EncodingBase64},
-		{"base64-encodes U+FFFF, which SQS refuses", []byte("a\uFFFFb"), queue.EncodingBase64},
-		{"keeps an empty body as text", []byte{}, queue.EncodingUTF8},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if encoding := roundTrip(t, tc.body); encoding != tc.encoding {
-				t.Fatalf("encoding %s, want %s", encoding, tc.encoding)
-			}
-		})
-	}
-}
 
 type fakeSQS struct {
 	in  *sqs.SendMessageInput
@@ -46,62 +25,76 @@ func (f *fakeSQS) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...
 	return &sqs.SendMessageOutput{}, f.err
 }
 
-func TestSQSSend(t *testing.T) {
-	t.Parallel()
-	t.Run("sends the envelope with provider and event type attributes", func(t *testing.T) {
-		c := &fakeSQS{}
-		e := &queue.Envelope{Version: 1, Provider: "webex", EventType: "messages.created"}
-		e.SetBody([]byte(`{"a":1}`))
-		if err := (&queue.SQS{Client: c, QueueURL: "q"}).Send(context.Background(), e); err != nil {
-			t.Fatal(err)
-		}
-		if aws.ToString(c.in.QueueUrl) != "q" || aws.ToString(c.in.MessageAttributes["provider"].StringValue) != "webex" ||
-			aws.ToString(c.in.MessageAttributes["eventType"].StringValue) != "messages.created" ||
-			!strings.Contains(aws.ToString(c.in.MessageBody), `"body":"{\"a\":1}"`) {
-			t.Fatalf("sent %+v", c.in)
-		}
-	})
-	t.Run("reports an SQS failure as ErrUnavailable", func(t *testing.T) {
-		err := (&queue.SQS{Client: &fakeSQS{err: errors.New("connection refused")}}).Send(context.Background(), &queue.Envelope{})
-		if !errors.Is(err, queue.ErrUnavailable) {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("refuses an envelope larger than an SQS message", func(t *testing.T) {
-		c := &fakeSQS{}
-		e := &queue.Envelope{}
-		e.SetBody(bytes.Repeat([]byte{0xff}, queue.MaxMessageBytes))
-		if err := (&queue.SQS{Client: c}).Send(context.Background(), e); !errors.Is(err, queue.ErrTooLarge) || c.in != nil {
-			t.Fatalf("err = %v, sent %v", err, c.in != nil)
-		}
-	})
-}
-
-// FuzzEnvelopeBody checks that any body survives SetBody, JSON and RawBody
-// byte for byte.
-func FuzzEnvelopeBody(f *testing.F) {
-	f.Add([]byte("zoë 😀"))
-	f.Add([]byte{0xff, 0x00, 0xef, 0xbf, 0xbf})
-	f.Fuzz(func(t *testing.T, body []byte) { roundTrip(t, body) })
-}
-
-// roundTrip stores body in an envelope, through JSON and back, checks the
-// bytes survive, and returns the encoding used.
-func roundTrip(t *testing.T, body []byte) string {
+// event returns an event whose envelope carries body.
+func event(t *testing.T, e envelope.Envelope, body []byte) *destination.Event {
 	t.Helper()
-	var e queue.Envelope
+	e.Version = envelope.Version
 	e.SetBody(body)
-	raw, err := json.Marshal(e)
+	raw, err := e.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back queue.Envelope
-	if err := json.Unmarshal(raw, &back); err != nil {
+	return &destination.Event{Envelope: &e, JSON: raw}
+}
+
+func TestSendsTheEnvelopeWithRoutingAttributes(t *testing.T) {
+	t.Parallel()
+	c := &fakeSQS{}
+	ev := event(t, envelope.Envelope{Provider: "webex", Source: "sales", EventType: "messages.created"}, []byte(`{"a":1}`))
+	if err := (&queue.SQS{Client: c, QueueURL: "q"}).Send(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	got, err := back.RawBody()
-	if err != nil || !bytes.Equal(got, body) {
-		t.Fatalf("round trip of %q gave %q (%v)", body, got, err)
+	got := map[string]string{}
+	for k, v := range c.in.MessageAttributes {
+		got[k] = aws.ToString(v.StringValue)
 	}
-	return back.BodyEncoding
+	want := map[string]string{"provider": "webex", "source": "sales", "eventType": "messages.created"}
+	if aws.ToString(c.in.QueueUrl) != "q" || aws.ToString(c.in.MessageBody) != string(ev.JSON) || len(got) != len(want) {
+		t.Fatalf("sent %+v, attributes %v", c.in, got)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("attribute %s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+func TestSendErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		sqsErr  error
+		body    []byte
+		wantErr error
+		wantAPI bool
+	}{
+		{"reports a network failure as unavailable", errors.New("dial tcp: connection refused"), []byte("x"), destination.ErrUnavailable, true},
+		{"reports SQS refusing the contents as rejected", &smithy.GenericAPIError{Code: "InvalidMessageContents", Message: "Invalid characters"}, []byte("x"), destination.ErrRejected, true},
+		{"reports SQS finding the message too long as too large", &smithy.GenericAPIError{Code: "InvalidParameterValue", Message: "One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes."}, []byte("x"), destination.ErrTooLarge, true},
+		{"reports a throttled call as unavailable", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "slow down"}, []byte("x"), destination.ErrUnavailable, true},
+		{"refuses, without calling SQS, a message over the limit once its attributes count", nil, []byte(strings.Repeat("a", queue.MaxMessageBytes-200)), destination.ErrTooLarge, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &fakeSQS{err: tc.sqsErr}
+			ev := event(t, envelope.Envelope{Provider: "signalwire", EventType: "call.ringing"}, tc.body)
+			err := (&queue.SQS{Client: c, QueueURL: "q"}).Send(context.Background(), ev)
+			var de *destination.Error
+			if !errors.Is(err, tc.wantErr) || !errors.As(err, &de) || de.Destination != queue.Name {
+				t.Fatalf("err = %v, want %v from %s", err, tc.wantErr, queue.Name)
+			}
+			if (c.in != nil) != tc.wantAPI {
+				t.Fatalf("called SQS: %v, want %v", c.in != nil, tc.wantAPI)
+			}
+		})
+	}
+}
+
+func TestMessageSizeCountsAttributes(t *testing.T) {
+	t.Parallel()
+	ev := event(t, envelope.Envelope{Provider: "webex", EventType: "messages.created"}, []byte("{}"))
+	want := len(ev.JSON) + len("provider") + len("String") + len("webex") + len("eventType") + len("String") + len("messages.created")
+	if got := queue.MessageSize(ev.JSON, queue.Attributes(ev)); got != want {
+		t.Fatalf("MessageSize = %d, want %d", got, want)
+	}
 }

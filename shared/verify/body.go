@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
@@ -34,7 +35,7 @@ func newBodyHMAC(header string, scheme Scheme, newHash func() hash.Hash, keys []
 	return v, nil
 }
 
-func (v *bodyHMAC) verify(r Request) (Match, error) {
+func (v *bodyHMAC) verify(ctx context.Context, r Request) (Match, error) {
 	sig, err := signatureHeader(r.Header, v.header)
 	if err != nil {
 		return Match{}, err
@@ -47,12 +48,15 @@ func (v *bodyHMAC) verify(r Request) (Match, error) {
 		return Match{}, fmt.Errorf("%w: %s is not hex", ErrMalformedSignature, v.header)
 	}
 	for _, k := range v.keys {
+		if err := ctxErr(ctx); err != nil {
+			return Match{}, err
+		}
 		m := k.pool.get()
 		m.h.Write(r.Body)
 		ok := m.equal(want[:v.size])
 		k.pool.put(m)
 		if ok {
-			return Match{Key: k.name, Scheme: v.scheme}, nil
+			return Match{Key: k.name, Scheme: v.scheme, Digest: sha256.Sum256(want[:v.size])}, nil
 		}
 	}
 	return Match{}, ErrNoMatch
@@ -74,7 +78,7 @@ func NewWebex(keys ...Key) (*Webex, error) {
 }
 
 // Verify checks r's X-Spark-Signature against the raw body.
-func (w *Webex) Verify(r Request) (Match, error) { return w.v.verify(r) }
+func (w *Webex) Verify(ctx context.Context, r Request) (Match, error) { return w.v.verify(ctx, r) }
 
 // Qiscus verifies Qiscus Chat SDK webhooks: the QISCUS-SDK-SIGNATURE header
 // is the hex HMAC-SHA256 of the raw body, keyed with the webhook signature
@@ -93,4 +97,4 @@ func NewQiscus(keys ...Key) (*Qiscus, error) {
 }
 
 // Verify checks r's QISCUS-SDK-SIGNATURE against the raw body.
-func (q *Qiscus) Verify(r Request) (Match, error) { return q.v.verify(r) }
+func (q *Qiscus) Verify(ctx context.Context, r Request) (Match, error) { return q.v.verify(ctx, r) }

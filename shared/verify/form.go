@@ -7,7 +7,17 @@ import (
 	"sync"
 )
 
-// formParam is one decoded key and value, as offsets into form.buf.
+// MaxFormParams is the largest number of parameters a SignalWire form body
+// may carry. SignalWire sends a few dozen; a body with more is refused with
+// ErrMalformedBody before any key is tried, so that no sender can make the
+// sorting and hashing of parameters cost more than the body's bytes.
+const MaxFormParams = 256
+
+// MaxFormKeyBytes is the longest form key accepted. SignalWire's keys are
+// parameter names of a few dozen bytes at most.
+const MaxFormKeyBytes = 128
+
+// formParam is one key and decoded value, as offsets into form.buf.
 type formParam struct {
 	k0, k1, v0, v1 int
 }
@@ -22,43 +32,76 @@ type form struct {
 
 var formPool = sync.Pool{New: func() any { return new(form) }}
 
-// release returns f to the pool; f must not be used afterwards. Buffers
-// grown past 1 MiB are dropped rather than kept alive.
+// maxPooledForm is the largest buffer kept for reuse: room for the largest
+// body a function accepts, so that a stream of large forms does not
+// allocate one buffer each.
+const maxPooledForm = 2 << 20
+
+// release returns f to the pool; f must not be used afterwards.
 func (f *form) release() {
-	if cap(f.buf) > 1<<20 {
+	if cap(f.buf) > maxPooledForm {
 		return
 	}
 	formPool.Put(f)
 }
 
-// parseForm decodes body. Pairs are separated by '&' only; '+' is a space;
-// a '%' must be followed by two hex digits; a pair without '=' is a key with
-// an empty value; empty pairs are skipped.
+// parseForm decodes body in time linear in its length. Pairs are separated
+// by '&' only, and empty pairs are skipped. A key is the raw, undecoded
+// bytes before the first '=' of its pair: it must be 1 to MaxFormKeyBytes
+// ASCII letters, digits, '_', '.' and '-' (no escape). A value is
+// form-decoded: '+' is a space and '%' must be followed by two hex digits. A
+// pair without '=' is a key with an empty value. More than MaxFormParams
+// parameters, or a key or escape that breaks these rules, is
+// ErrMalformedBody.
 func parseForm(body []byte) (*form, error) {
 	f := formPool.Get().(*form)
-	f.buf, f.params = f.buf[:0], f.params[:0]
-	for len(body) > 0 {
-		var pair []byte
-		pair, body, _ = bytes.Cut(body, []byte{'&'})
-		if len(pair) == 0 {
+	f.params = f.params[:0]
+	if cap(f.buf) < len(body) {
+		f.buf = make([]byte, len(body))
+	}
+	// Keys and values are written to out no further than they are read
+	// from body.
+	out := f.buf[:len(body)]
+	j := 0
+	for i := 0; i < len(body); {
+		if body[i] == '&' {
+			i++
 			continue
 		}
-		k, v, _ := bytes.Cut(pair, []byte{'='})
-		var p formParam
-		var err error
-		p.k0 = len(f.buf)
-		if f.buf, err = unescapeForm(f.buf, k); err != nil {
+		if len(f.params) == MaxFormParams {
 			f.release()
-			return nil, err
+			return nil, fmt.Errorf("%w: more than %d parameters", ErrMalformedBody, MaxFormParams)
 		}
-		p.k1, p.v0 = len(f.buf), len(f.buf)
-		if f.buf, err = unescapeForm(f.buf, v); err != nil {
+		k0 := i
+		for i < len(body) && i-k0 <= MaxFormKeyBytes && keyByte[body[i]] {
+			i++
+		}
+		if i == k0 || i-k0 > MaxFormKeyBytes || i < len(body) && body[i] != '=' && body[i] != '&' {
 			f.release()
-			return nil, err
+			return nil, fmt.Errorf("%w: a key is empty, longer than %d bytes or not made of letters, digits, '_', '.' and '-'", ErrMalformedBody, MaxFormKeyBytes)
 		}
-		p.v1 = len(f.buf)
+		p := formParam{k0: j}
+		j += copy(out[j:], body[k0:i])
+		p.k1, p.v0 = j, j
+		if i < len(body) && body[i] == '=' {
+			i++
+			end := bytes.IndexByte(body[i:], '&')
+			if end < 0 {
+				end = len(body)
+			} else {
+				end += i
+			}
+			var ok bool
+			if j, ok = unescapeValue(out, body, i, end, j); !ok {
+				f.release()
+				return nil, fmt.Errorf("%w: bad escape", ErrMalformedBody)
+			}
+			i = end
+		}
+		p.v1 = j
 		f.params = append(f.params, p)
 	}
+	f.buf = out[:j]
 	slices.SortStableFunc(f.params, func(a, b formParam) int {
 		return bytes.Compare(f.buf[a.k0:a.k1], f.buf[b.k0:b.k1])
 	})
@@ -68,54 +111,10 @@ func parseForm(body []byte) (*form, error) {
 func (f *form) key(p formParam) []byte   { return f.buf[p.k0:p.k1] }
 func (f *form) value(p formParam) []byte { return f.buf[p.v0:p.v1] }
 
-// unescapeForm appends the form-decoded s to dst, copying the runs between
-// escapes in one piece.
-func unescapeForm(dst, s []byte) ([]byte, error) {
-	for len(s) > 0 {
-		i := indexEscape(s)
-		if i < 0 {
-			return append(dst, s...), nil
-		}
-		dst = append(dst, s[:i]...)
-		if s[i] == '+' {
-			dst = append(dst, ' ')
-			s = s[i+1:]
-			continue
-		}
-		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-			return dst, fmt.Errorf("%w: bad escape", ErrMalformedBody)
-		}
-		dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
-		s = s[i+3:]
+// keyByte tells the bytes a form key may hold.
+var keyByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
 	}
-	return dst, nil
-}
-
-// indexEscape returns the index of the first '%' or '+' in s, or -1. Two
-// vectorised IndexByte scans beat one byte-at-a-time IndexAny.
-func indexEscape(s []byte) int {
-	pct, plus := bytes.IndexByte(s, '%'), bytes.IndexByte(s, '+')
-	switch {
-	case pct < 0:
-		return plus
-	case plus < 0 || pct < plus:
-		return pct
-	default:
-		return plus
-	}
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	default:
-		return c - 'a' + 10
-	}
-}
+	return t
+}()

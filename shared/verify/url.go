@@ -13,10 +13,10 @@ type URLVariant string
 // and with the standard port added or removed; message webhooks sign a URL
 // that keeps basic-auth credentials while call webhooks drop them.
 const (
-	URLAsGiven                 URLVariant = "as-given"
-	URLPortToggled             URLVariant = "port-toggled"
-	URLWithoutUserinfo         URLVariant = "without-userinfo"
-	URLWithoutUserinfoPortSwap URLVariant = "without-userinfo-port-toggled"
+	URLAsGiven                    URLVariant = "as-given"
+	URLPortToggled                URLVariant = "port-toggled"
+	URLWithoutUserinfo            URLVariant = "without-userinfo"
+	URLWithoutUserinfoPortToggled URLVariant = "without-userinfo-port-toggled"
 )
 
 // urlCandidates lists the forms of one URL to try, never more than four.
@@ -38,7 +38,7 @@ func (c *urlCandidates) appendURL(dst []byte, i int) []byte {
 		return append(dst, c.given...)
 	case URLWithoutUserinfo:
 		p.userinfo = ""
-	case URLWithoutUserinfoPortSwap:
+	case URLWithoutUserinfoPortToggled:
 		p.userinfo = ""
 		p, _ = p.togglePort()
 	case URLPortToggled:
@@ -151,7 +151,7 @@ func candidates(u string) (urlCandidates, error) {
 		c.names[c.n] = URLWithoutUserinfo
 		c.n++
 		if toggles {
-			c.names[c.n] = URLWithoutUserinfoPortSwap
+			c.names[c.n] = URLWithoutUserinfoPortToggled
 			c.n++
 		}
 	}

@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"context"
 	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash"
@@ -27,7 +29,8 @@ const (
 )
 
 // Sentinel errors. Every error a verifier returns wraps exactly one of them,
-// so callers can tell the cases apart with errors.Is.
+// or the error of the request's context, so callers can tell the cases apart
+// with errors.Is.
 var (
 	// ErrNoKeys is returned when a verifier is built without any key.
 	ErrNoKeys = errors.New("verify: no keys")
@@ -50,8 +53,17 @@ var (
 	// while the request carries a body and no bodySHA256: the body would be
 	// unauthenticated, so the request is refused.
 	ErrUnsignedBody = errors.New("verify: signature covers the URL only, body not authenticated")
-	// ErrMalformedBody means a form-encoded body could not be parsed.
+	// ErrMalformedBody means a form-encoded body could not be parsed, or
+	// breaks the rules a SignalWire form keeps: a key that is empty or not
+	// made of ASCII letters, digits, '_', '.' and '-', a bad escape, or
+	// more than MaxFormParams parameters.
 	ErrMalformedBody = errors.New("verify: malformed form body")
+	// ErrSchemeMismatch means a SignalWire signature's scheme does not fit
+	// the request's shape: a compatibility (base64) signature on a body
+	// that is not a form and whose URL has no bodySHA256, or a JSON-scheme
+	// (hex) signature on a form, an empty body or a body that is not JSON.
+	// A signature re-encoded from one scheme to the other ends here.
+	ErrSchemeMismatch = errors.New("verify: signature scheme does not fit the request")
 	// ErrMalformedURL means the URL to verify against is not an absolute
 	// URL.
 	ErrMalformedURL = errors.New("verify: malformed URL")
@@ -65,7 +77,8 @@ type Key struct {
 }
 
 // Request is what a verifier looks at: the exact body bytes that arrived,
-// the headers, and, for SignalWire, the URL the provider requested.
+// the headers (SignalWire reads Content-Type as well as the signatures), and,
+// for SignalWire, the URL the provider requested.
 type Request struct {
 	// URL is the absolute URL the provider called, exactly as configured in
 	// the provider, query string included. Only SignalWire uses it.
@@ -84,6 +97,11 @@ type Match struct {
 	Scheme Scheme
 	// URLVariant tells which form of the URL matched (SignalWire only).
 	URLVariant URLVariant
+	// Digest is the SHA-256 of the decoded signature that matched. It
+	// identifies the signed request: a retry or a replay of it, however
+	// re-encoded, has the same digest. It is safe to store; the signature
+	// itself is not kept.
+	Digest [sha256.Size]byte
 }
 
 // Scheme names a signature scheme.
@@ -99,10 +117,21 @@ const (
 )
 
 // Verifier verifies one request. It returns the matching key, or an error
-// wrapping one of the package's sentinel errors. Implementations are safe
-// for concurrent use.
+// wrapping one of the package's sentinel errors. It checks ctx before each
+// HMAC pass over the request, and stops with an error wrapping ctx.Err()
+// once ctx is done. Implementations are safe for concurrent use.
 type Verifier interface {
-	Verify(r Request) (Match, error)
+	Verify(ctx context.Context, r Request) (Match, error)
+}
+
+// ctxErr returns an error wrapping ctx.Err() when ctx is done, else nil. It
+// is called before each HMAC pass, so that a request whose time is spent
+// stops costing CPU.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("verify: stopped: %w", err)
+	}
+	return nil
 }
 
 // macPool hands out keyed HMAC states for one key and hash, reset to the

@@ -1,14 +1,16 @@
 package verify_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
-	"webhookguard/shared/verify"
+	"github.com/webhookguard/webhookguard/shared/verify"
 )
 
 // vector is one known-answer case from testdata/vectors.json.
@@ -19,9 +21,12 @@ type vector struct {
 	URL      string            `json:"url"`
 	Body     string            `json:"body"`
 	Headers  map[string]string `json:"headers"`
-	Scheme   verify.Scheme     `json:"scheme"`
-	Variant  verify.URLVariant `json:"variant"`
-	Source   string            `json:"source"`
+	// ContentType is the Content-Type the body was sent with (SignalWire,
+	// whose schemes each authenticate one shape of body).
+	ContentType string            `json:"contentType"`
+	Scheme      verify.Scheme     `json:"scheme"`
+	Variant     verify.URLVariant `json:"variant"`
+	Source      string            `json:"source"`
 }
 
 func loadVectors(t testing.TB) []vector {
@@ -79,13 +84,16 @@ func TestPublicVectors(t *testing.T) {
 			for k, v := range vc.Headers {
 				h.Add(k, v)
 			}
+			if vc.ContentType != "" {
+				h.Set("Content-Type", vc.ContentType)
+			}
 			req := verify.Request{URL: vc.URL, Header: h, Body: []byte(vc.Body)}
 			for _, keys := range [][]verify.Key{
 				{key("AWSCURRENT", vc.Key)},
 				{key("AWSCURRENT", "a newer key"), key("AWSPREVIOUS", vc.Key)},
 			} {
 				want := keys[len(keys)-1].Name
-				m, err := newVerifier(t, vc.Provider, keys...).Verify(req)
+				m, err := newVerifier(t, vc.Provider, keys...).Verify(context.Background(), req)
 				if err != nil {
 					t.Fatalf("Verify with %d keys: %v", len(keys), err)
 				}
@@ -93,7 +101,7 @@ func TestPublicVectors(t *testing.T) {
 					t.Fatalf("Verify = %+v, want key %s scheme %s variant %q", m, want, vc.Scheme, vc.Variant)
 				}
 			}
-			if _, err := newVerifier(t, vc.Provider, key("AWSCURRENT", vc.Key+"x")).Verify(req); !errors.Is(err, verify.ErrNoMatch) {
+			if _, err := newVerifier(t, vc.Provider, key("AWSCURRENT", vc.Key+"x")).Verify(context.Background(), req); !errors.Is(err, verify.ErrNoMatch) {
 				t.Fatalf("Verify with a wrong key = %v, want ErrNoMatch", err)
 			}
 		})
@@ -220,7 +228,7 @@ func TestBodySignatures(t *testing.T) {
 		for _, c := range tests {
 			t.Run(provider+" "+c.name, func(t *testing.T) {
 				v := newVerifier(t, provider, keys...)
-				m, err := v.Verify(verify.Request{Header: c.header, Body: c.body})
+				m, err := v.Verify(context.Background(), verify.Request{Header: c.header, Body: c.body})
 				if !errors.Is(err, c.wantErr) || (c.wantErr == nil && err != nil) {
 					t.Fatalf("err = %v, want %v", err, c.wantErr)
 				}
@@ -237,17 +245,42 @@ func TestWebexIgnoresOtherSignatureHeaders(t *testing.T) {
 	body := []byte(`{"id":"W1"}`)
 	v := newVerifier(t, "webex", key("AWSCURRENT", "k"))
 	h := header("X-Webex-Signature", verify.SignQiscus([]byte("k"), body))
-	if _, err := v.Verify(verify.Request{Header: h, Body: body}); !errors.Is(err, verify.ErrMissingSignature) {
+	if _, err := v.Verify(context.Background(), verify.Request{Header: h, Body: body}); !errors.Is(err, verify.ErrMissingSignature) {
 		t.Fatalf("err = %v, want ErrMissingSignature", err)
 	}
 }
 
-func TestDuplicateSecretsAreTriedOnce(t *testing.T) {
+func TestVerifiersStopWhenTheContextIsDone(t *testing.T) {
 	t.Parallel()
-	body := []byte("x")
-	v := newVerifier(t, "webex", key("AWSCURRENT", "same"), key("AWSPENDING", "same"))
-	m, err := v.Verify(verify.Request{Header: header(verify.HeaderWebex, verify.SignWebex([]byte("same"), body)), Body: body})
-	if err != nil || m.Key != "AWSCURRENT" {
-		t.Fatalf("Verify = %+v, %v; want AWSCURRENT", m, err)
+	body := []byte(`{"id":"W1"}`)
+	const u = "https://example.com/hook"
+	s1, _ := verify.SignSignalWireJSON([]byte("k"), u, body)
+	requests := map[string]verify.Request{
+		"webex":      {Header: header(verify.HeaderWebex, verify.SignWebex([]byte("k"), body)), Body: body},
+		"qiscus":     {Header: header(verify.HeaderQiscus, verify.SignQiscus([]byte("k"), body)), Body: body},
+		"signalwire": {URL: u, Header: header(verify.HeaderSignalWire, s1, "Content-Type", "application/json"), Body: body},
+	}
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Unix(1, 0))
+	defer cancel2()
+	for provider, r := range requests {
+		v := newVerifier(t, provider, key("AWSCURRENT", "k"))
+		if _, err := v.Verify(context.Background(), r); err != nil {
+			t.Fatalf("%s: the request does not verify: %v", provider, err)
+		}
+		for _, tc := range []struct {
+			name string
+			ctx  context.Context
+			want error
+		}{
+			{"a cancelled context", canceled, context.Canceled},
+			{"an expired context", expired, context.DeadlineExceeded},
+		} {
+			m, err := v.Verify(tc.ctx, r)
+			if !errors.Is(err, tc.want) || m.Key != "" {
+				t.Errorf("%s with %s: Verify = %+v, %v; want %v", provider, tc.name, m, err, tc.want)
+			}
+		}
 	}
 }

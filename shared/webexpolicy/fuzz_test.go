@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"webhookguard/shared/webexapi"
-	"webhookguard/shared/webexapi/webextest"
-	"webhookguard/shared/webexpolicy"
+	"github.com/webhookguard/webhookguard/internal/webexstub"
+	"github.com/webhookguard/webhookguard/shared/webexapi"
+	"github.com/webhookguard/webhookguard/shared/webexpolicy"
 )
 
 // FuzzDecide feeds arbitrary verified bodies to a restrictive policy: it
@@ -17,7 +17,8 @@ func FuzzDecide(f *testing.F) {
 	f.Add([]byte(`{"actorId":"BOT"}`))
 	f.Add([]byte(`{"data":{"personId":"MALLORY","personEmail":"ALICE@EXAMPLE.COM"}}`))
 	f.Add([]byte(`not json`))
-	api := webextest.New(f, token, bot)
+	api := webexstub.New(token, bot)
+	f.Cleanup(api.Close)
 	api.AddPerson(alice)
 	api.AddPerson(mallory)
 	p := newPolicyF(f, api)
@@ -32,7 +33,7 @@ func FuzzDecide(f *testing.F) {
 	})
 }
 
-func newPolicyF(f *testing.F, api *webextest.Server) *webexpolicy.Policy {
+func newPolicyF(f *testing.F, api *webexstub.Server) *webexpolicy.Policy {
 	p, err := webexpolicy.New(webexpolicy.Config{
 		AllowedEmails: []string{"alice@example.com"}, AllowedOrgIDs: []string{"ORG-HOME"},
 		People: &webexapi.Client{BaseURL: api.URL, Token: func(context.Context) (string, error) { return token, nil }},

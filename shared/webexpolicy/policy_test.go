@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
-	"webhookguard/shared/webexapi"
-	"webhookguard/shared/webexapi/webextest"
-	"webhookguard/shared/webexpolicy"
-	"webhookguard/shared/webhook"
+	"github.com/webhookguard/webhookguard/internal/webexstub"
+	"github.com/webhookguard/webhookguard/shared/webexapi"
+	"github.com/webhookguard/webhookguard/shared/webexpolicy"
 )
 
 const token = "bot-token-value"
@@ -31,7 +31,7 @@ func message(p webexapi.Person, withEmail bool) []byte {
 	return []byte(fmt.Sprintf(`{"id":"W1","resource":"messages","event":"created","orgId":"ORG-HOME","actorId":%q,"data":{"id":"M1","personId":%q,"personEmail":%q}}`, p.ID, p.ID, email))
 }
 
-func newPolicy(t *testing.T, api *webextest.Server, cfg webexpolicy.Config) *webexpolicy.Policy {
+func newPolicy(t *testing.T, api *webexstub.Server, cfg webexpolicy.Config) *webexpolicy.Policy {
 	t.Helper()
 	if api != nil {
 		cfg.People = &webexapi.Client{BaseURL: api.URL, Token: func(context.Context) (string, error) { return token, nil }}
@@ -65,12 +65,17 @@ func TestDecide(t *testing.T) {
 		{"does not take a look-alike domain", webexpolicy.Config{AllowedDomains: []string{"example.com"}}, []byte(`{"actorId":"X","data":{"personId":"X","personEmail":"x@evilexample.com"}}`), false, webexpolicy.ReasonSenderUnknown, 1},
 		{"drops a sender Webex does not know", webexpolicy.Config{AllowedOrgIDs: []string{"ORG-HOME"}}, []byte(`{"actorId":"GHOST","data":{}}`), false, webexpolicy.ReasonSenderUnknown, 1},
 		{"drops an event without an actor when a list is set", webexpolicy.Config{AllowedOrgIDs: []string{"ORG-HOME"}}, []byte(`{"resource":"rooms","data":{}}`), false, webexpolicy.ReasonNoActor, 0},
-		{"uses data.personId when actorId is missing", webexpolicy.Config{AllowedOrgIDs: []string{"ORG-HOME"}}, []byte(`{"data":{"personId":"ALICE"}}`), true, "", 1},
+		{"uses data.personId of a message when actorId is missing", webexpolicy.Config{AllowedOrgIDs: []string{"ORG-HOME"}}, []byte(`{"resource":"messages","data":{"personId":"ALICE"}}`), true, "", 1},
+		{"uses data.personId of a card submission when actorId is missing", webexpolicy.Config{AllowedOrgIDs: []string{"ORG-HOME"}}, []byte(`{"resource":"attachmentActions","data":{"personId":"ALICE"}}`), true, "", 1},
+		{"judges the person who added a member, not the member", webexpolicy.Config{AllowedEmails: []string{"alice@example.com"}}, []byte(`{"resource":"memberships","event":"created","actorId":"MALLORY","data":{"personId":"ALICE","personEmail":"alice@example.com"}}`), false, webexpolicy.ReasonSenderNotAllowed, 1},
+		{"drops the bot's own membership change", webexpolicy.Config{}, []byte(`{"resource":"memberships","event":"created","actorId":"BOT","data":{"personId":"BOT"}}`), false, webexpolicy.ReasonOwnEvent, 0},
+		{"forwards a membership that adds the bot when an allowed person acted", webexpolicy.Config{AllowedEmails: []string{"alice@example.com"}}, []byte(`{"resource":"memberships","event":"created","actorId":"ALICE","data":{"personId":"BOT","personEmail":"helper@webex.bot"}}`), true, "", 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			api := webextest.New(t, token, bot)
+			api := webexstub.New(token, bot)
+			t.Cleanup(api.Close)
 			for _, p := range []webexapi.Person{alice, bob, mallory} {
 				api.AddPerson(p)
 			}
@@ -92,7 +97,8 @@ func TestDecide(t *testing.T) {
 
 func TestCacheHitMakesNoSecondCall(t *testing.T) {
 	t.Parallel()
-	api := webextest.New(t, token, bot)
+	api := webexstub.New(token, bot)
+	t.Cleanup(api.Close)
 	api.AddPerson(alice)
 	p := newPolicy(t, api, webexpolicy.Config{AllowedOrgIDs: []string{"ORG-HOME"}})
 	for i := 0; i < 5; i++ {
@@ -110,7 +116,8 @@ func TestCacheHitMakesNoSecondCall(t *testing.T) {
 
 func TestCacheIsBounded(t *testing.T) {
 	t.Parallel()
-	api := webextest.New(t, token, bot)
+	api := webexstub.New(token, bot)
+	t.Cleanup(api.Close)
 	p := newPolicy(t, api, webexpolicy.Config{AllowedOrgIDs: []string{"ORG-HOME"}, CacheSize: 3})
 	for i := 0; i < 10; i++ {
 		id := fmt.Sprintf("P%d", i)
@@ -141,7 +148,8 @@ func TestWebexUnreachableNeverGuesses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			api := webextest.New(t, token, bot)
+			api := webexstub.New(token, bot)
+			t.Cleanup(api.Close)
 			api.AddPerson(alice)
 			api.FailWith(tc.status)
 			tokenFn := tc.token
@@ -154,12 +162,11 @@ func TestWebexUnreachableNeverGuesses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			forward, _, err := p.Decide(context.Background(), message(alice, true))
-			if forward || !errors.Is(err, webhook.ErrPolicyUnavailable) {
-				t.Fatalf("Decide = %v, %v; want ErrPolicyUnavailable", forward, err)
-			}
-			if status, _ := webhook.Classify(err); status != http.StatusServiceUnavailable {
-				t.Fatalf("status %d, want 503", status)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // the request path's budget
+			defer cancel()
+			forward, _, err := p.Decide(ctx, message(alice, true))
+			if forward || !errors.Is(err, webexpolicy.ErrUnavailable) {
+				t.Fatalf("Decide = %v, %v; want ErrUnavailable", forward, err)
 			}
 		})
 	}

@@ -7,25 +7,26 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"webhookguard/shared/apigw"
-	"webhookguard/shared/provider"
-	"webhookguard/shared/queue"
-	"webhookguard/shared/sample"
-	"webhookguard/shared/webhook"
+	"github.com/webhookguard/webhookguard/internal/devkit/sample"
+	"github.com/webhookguard/webhookguard/shared/apigw"
+	"github.com/webhookguard/webhookguard/shared/destination"
+	"github.com/webhookguard/webhookguard/shared/provider"
+	"github.com/webhookguard/webhookguard/shared/webhook"
 )
 
-// discardQueue is an in-memory queue stand-in that keeps nothing, so the
+// discardQueue is an in-memory destination that keeps nothing, so the
 // benchmark measures the function, not a growing slice.
 type discardQueue struct{}
 
-func (discardQueue) Send(context.Context, *queue.Envelope) error { return nil }
+func (discardQueue) Name() string                                   { return "queue" }
+func (discardQueue) Send(context.Context, *destination.Event) error { return nil }
 
 // BenchmarkWarmPath measures one warm invocation per provider: the event
 // JSON in, through aws-lambda-go's handler machinery (decode, verify,
 // envelope, response encode), with keys cached and an in-memory queue.
 func BenchmarkWarmPath(b *testing.B) {
 	for _, p := range provider.All {
-		contentType, body := sample.Body(p)
+		contentType, body := p.Sample.ContentType, p.Sample.Body
 		ev, err := sample.Spec{Provider: p, Secret: []byte(currentKey), URL: "https://" + host + "/" + p.Name,
 			ContentType: contentType, Body: body}.Event()
 		if err != nil {
@@ -35,10 +36,7 @@ func BenchmarkWarmPath(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := &webhook.Handler{Provider: p.Name, Keys: &fakeKeys{ring: ring(b, p, currentKey, previousKey)}, Queue: discardQueue{}, EventType: p.EventType}
-		if p.UsesURL {
-			h.UsesURL, h.Accepted = true, provider.SignalWireAnswer("", "")
-		}
+		h := mustNew(b, webhook.Config{Provider: p, Keys: &fakeKeys{ring: ring(b, p, currentKey, previousKey)}, Destinations: []destination.Destination{discardQueue{}}})
 		invoker := lambda.NewHandler(h.Handle)
 		b.Run(p.Name+"/invoke", func(b *testing.B) {
 			b.ReportAllocs()

@@ -3,9 +3,9 @@ package webhook_test
 import (
 	"fmt"
 
-	"webhookguard/shared/secrets"
-	"webhookguard/shared/verify"
-	"webhookguard/shared/webhook"
+	"github.com/webhookguard/webhookguard/shared/secrets"
+	"github.com/webhookguard/webhookguard/shared/verify"
+	"github.com/webhookguard/webhookguard/shared/webhook"
 )
 
 func ExampleClassify() {

@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -13,12 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"webhookguard/shared/apigw"
-	"webhookguard/shared/provider"
-	"webhookguard/shared/queue"
-	"webhookguard/shared/sample"
-	"webhookguard/shared/secrets"
-	"webhookguard/shared/webhook"
+	"github.com/webhookguard/webhookguard/internal/devkit/sample"
+	"github.com/webhookguard/webhookguard/shared/apigw"
+	"github.com/webhookguard/webhookguard/shared/destination"
+	"github.com/webhookguard/webhookguard/shared/provider"
+	"github.com/webhookguard/webhookguard/shared/secrets"
+	"github.com/webhookguard/webhookguard/shared/webhook"
 )
 
 // memSM is an in-memory Secrets Manager holding one current value.
@@ -45,7 +46,10 @@ type countingQueue struct {
 	bad  atomic.Int64
 }
 
-func (q *countingQueue) Send(_ context.Context, e *queue.Envelope) error {
+func (q *countingQueue) Name() string { return "queue" }
+
+func (q *countingQueue) Send(_ context.Context, ev *destination.Event) error {
+	e := ev.Envelope
 	body, err := e.RawBody()
 	if err != nil || string(body) != string(q.want[e.Provider]) {
 		q.bad.Add(1)
@@ -63,6 +67,7 @@ func (q *countingQueue) Send(_ context.Context, e *queue.Envelope) error {
 func TestConcurrentLoad(t *testing.T) {
 	const perRound, workers, rounds = 3000, 64, 3
 	q := &countingQueue{want: map[string][]byte{}}
+	reasons := &reasonCounter{n: map[string]int64{}}
 	type target struct {
 		handle       *webhook.Handler
 		good, forged []byte
@@ -76,8 +81,8 @@ func TestConcurrentLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := &webhook.Handler{Provider: p.Name, Keys: cache, Queue: q, EventType: p.EventType, UsesURL: p.UsesURL}
-		ct, body := sample.Body(p)
+		h := mustNew(t, webhook.Config{Provider: p, Keys: cache, Destinations: []destination.Destination{q}, Log: slog.New(reasons)})
+		ct, body := p.Sample.ContentType, p.Sample.Body
 		q.want[p.Name] = body
 		event := func(secret string) []byte {
 			ev, err := sample.Spec{Provider: p, Secret: []byte(secret), URL: "https://" + host + "/" + p.Name, ContentType: ct, Body: body}.Event()
@@ -149,10 +154,42 @@ func TestConcurrentLoad(t *testing.T) {
 	if errs.Load() != 0 || accepted.Load() != total*3/4 || refused.Load() != total/4 || q.n.Load() != accepted.Load() || q.bad.Load() != 0 {
 		t.Fatalf("accepted %d, refused %d, errors %d, forwarded %d (bad %d)", accepted.Load(), refused.Load(), errs.Load(), q.n.Load(), q.bad.Load())
 	}
+	if reasons.count("no_key_matched") != refused.Load() || reasons.count("none") != accepted.Load() {
+		t.Fatalf("reasons %v for %d accepted and %d refused", reasons.n, accepted.Load(), refused.Load())
+	}
 	if growth := int64(heap[rounds-1]) - int64(heap[0]); growth > 8<<20 {
 		t.Fatalf("heap grew by %d bytes between the first and the last round", growth)
 	}
 	if calls > int64(3*len(sms))*2 {
 		t.Fatalf("%d GetSecretValue calls for %d functions", calls, len(sms))
 	}
+}
+
+// reasonCounter is a log handler that counts the reasons of request lines.
+type reasonCounter struct {
+	mu sync.Mutex
+	n  map[string]int64
+}
+
+func (c *reasonCounter) Enabled(context.Context, slog.Level) bool { return true }
+
+func (c *reasonCounter) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "reason" {
+			c.mu.Lock()
+			c.n[a.Value.String()]++
+			c.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+func (c *reasonCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *reasonCounter) WithGroup(string) slog.Handler      { return c }
+
+func (c *reasonCounter) count(reason string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[reason]
 }

@@ -1,0 +1,14 @@
+//go:build unix && !linux
+
+package moto
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// ownProcessGroup puts moto_server in a process group of its own.
+func ownProcessGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
+
+// killProcessGroup kills moto_server and the workers it started.
+func killProcessGroup(cmd *exec.Cmd) { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

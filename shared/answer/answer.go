@@ -1,0 +1,158 @@
+// Package answer computes the answer to a verified webhook in an AWS Lambda
+// function of your own: the cXML or SWML instructions SignalWire waits for
+// in the response to a call or message webhook.
+//
+// The function is invoked synchronously with the JSON envelope (package
+// envelope) as its payload, the same envelope a queue or a bus gets, and
+// returns the answer as
+//
+//	{"contentType": "text/xml", "body": "<Response><Say>Hello</Say></Response>"}
+//
+// which is relayed to the provider byte for byte with that content type.
+package answer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/webhookguard/webhookguard/shared/destination"
+	"github.com/webhookguard/webhookguard/shared/provider"
+	"github.com/webhookguard/webhookguard/shared/webhook"
+)
+
+// DefaultTimeout is Function.Timeout when unset: inside SignalWire's 5 s
+// read timeout and the request budget (webhook.DefaultTimeout, 4 s), with
+// room left to answer.
+const DefaultTimeout = 3 * time.Second
+
+// MaxBodyBytes is the largest answer body relayed; a larger one is an
+// error. cXML and SWML documents are a few KiB; this leaves room for long
+// AI prompts in SWML.
+const MaxBodyBytes = 256 << 10
+
+// maxResultBytes caps the function's result before it is parsed: the body's
+// limit with room for JSON escaping and the content type.
+const maxResultBytes = 4*MaxBodyBytes + 4096
+
+// Errors of Function.Answer, each wrapped with its cause.
+var (
+	// ErrInvoke means the invocation failed: the Lambda API could not be
+	// reached, refused the call (throttled, not found, not allowed), or
+	// the answer did not come within the timeout.
+	ErrInvoke = errors.New("answer: invoke failed")
+	// ErrFunction means the function itself failed (an unhandled error,
+	// a timeout or a crash inside it).
+	ErrFunction = errors.New("answer: the function failed")
+	// ErrMalformed means the function returned something other than
+	// {"contentType": "...", "body": "..."} with a non-empty, valid
+	// content type and a body of at most MaxBodyBytes.
+	ErrMalformed = errors.New("answer: malformed result")
+)
+
+// Client is the part of the Lambda client Function uses.
+type Client interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+// Function answers by invoking a Lambda function synchronously. It
+// implements webhook.Answerer.
+type Function struct {
+	Client Client
+	// Name is the function's name, ARN or partial ARN, with an optional
+	// version or alias (my-function:live).
+	Name string
+	// Timeout bounds each invocation; default DefaultTimeout. The
+	// request's own deadline wins when sooner.
+	Timeout time.Duration
+}
+
+// Answer invokes the function with the event's envelope and returns its
+// answer. It makes exactly one attempt: the SDK's retries are turned off,
+// since a retry after a timeout could run your function twice.
+func (f *Function) Answer(ctx context.Context, ev *destination.Event) (provider.Reply, error) {
+	timeout := f.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	out, err := f.Client.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName:   aws.String(f.Name),
+		InvocationType: lambdatypes.InvocationTypeRequestResponse,
+		Payload:        ev.JSON,
+	}, noRetries)
+	if err != nil {
+		return provider.Reply{}, fmt.Errorf("%w: %w", ErrInvoke, err)
+	}
+	if fe := aws.ToString(out.FunctionError); fe != "" {
+		return provider.Reply{}, fmt.Errorf("%w: %s", ErrFunction, fe)
+	}
+	return ParseResult(out.Payload)
+}
+
+// noRetries makes one attempt of a call.
+func noRetries(o *lambda.Options) { o.RetryMaxAttempts = 1 }
+
+// NoRetries configures a Lambda client to make one attempt per call; use it
+// with lambda.NewFromConfig for the client of a Function.
+func NoRetries(o *lambda.Options) { noRetries(o) }
+
+// Build returns the Function that invokes the Lambda function name with a
+// client from cfg (retries off), each call bounded by timeout (0 for
+// DefaultTimeout). It is the app.AnswerFunction of app.WithAnswerFunction.
+func Build(cfg aws.Config, name string, timeout time.Duration) webhook.Answerer {
+	return &Function{Client: lambda.NewFromConfig(cfg, noRetries), Name: name, Timeout: timeout}
+}
+
+// ParseResult reads a function's result: a JSON object with exactly the
+// string members contentType (a valid, non-empty media type) and body (at
+// most MaxBodyBytes). Anything else is an error wrapping ErrMalformed.
+func ParseResult(payload []byte) (provider.Reply, error) {
+	if len(payload) > maxResultBytes {
+		return provider.Reply{}, fmt.Errorf("%w: result of %d bytes, limit %d", ErrMalformed, len(payload), maxResultBytes)
+	}
+	var r struct {
+		ContentType *string `json:"contentType"`
+		Body        *string `json:"body"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return provider.Reply{}, fmt.Errorf("%w: want {\"contentType\": string, \"body\": string}: %v", ErrMalformed, err)
+	}
+	if dec.More() {
+		return provider.Reply{}, fmt.Errorf("%w: data after the result object", ErrMalformed)
+	}
+	switch {
+	case r.ContentType == nil || r.Body == nil:
+		return provider.Reply{}, fmt.Errorf("%w: contentType and body are both required strings", ErrMalformed)
+	case len(*r.Body) > MaxBodyBytes:
+		return provider.Reply{}, fmt.Errorf("%w: body of %d bytes, limit %d", ErrMalformed, len(*r.Body), MaxBodyBytes)
+	case !validContentType(*r.ContentType):
+		return provider.Reply{}, fmt.Errorf("%w: contentType is not a media type", ErrMalformed)
+	case !utf8.ValidString(*r.Body):
+		return provider.Reply{}, fmt.Errorf("%w: body is not UTF-8", ErrMalformed)
+	}
+	return provider.Reply{ContentType: *r.ContentType, Body: *r.Body}, nil
+}
+
+// validContentType accepts a media type with optional parameters, short and
+// printable, so it is safe as a header value.
+func validContentType(s string) bool {
+	if s == "" || len(s) > 256 || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		return false
+	}
+	_, _, err := mime.ParseMediaType(s)
+	return err == nil
+}
