@@ -80,18 +80,18 @@ type printingBus struct {
 
 // PutEvents puts the events, then shows those accepted. The printer is
 // held meanwhile, as for the queue.
-func (b *printingBus) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+func (b *printingBus) PutEvents(ctx context.Context, entries []bus.Entry) (*bus.PutEventsOutput, error) {
 	b.p.mu.Lock()
 	defer b.p.mu.Unlock()
-	out, err := b.Client.PutEvents(ctx, in, opts...)
+	out, err := b.Client.PutEvents(ctx, entries)
 	if err != nil {
 		return out, err
 	}
-	for i, e := range in.Entries {
-		if i < len(out.Entries) && aws.ToString(out.Entries[i].ErrorCode) != "" {
+	for i, e := range entries {
+		if i < len(out.Entries) && out.Entries[i].ErrorCode != "" {
 			continue
 		}
-		b.p.event("ON BUS", aws.ToString(e.Detail), fmt.Sprintf(" (source %s, detail-type %s)", aws.ToString(e.Source), aws.ToString(e.DetailType)))
+		b.p.event("ON BUS", e.Detail, fmt.Sprintf(" (source %s, detail-type %s)", e.Source, e.DetailType))
 	}
 	return out, err
 }

@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -38,6 +37,7 @@ import (
 	"github.com/webhookguard/webhookguard/internal/devkit/samtemplate"
 	"github.com/webhookguard/webhookguard/internal/moto"
 	"github.com/webhookguard/webhookguard/shared/app"
+	"github.com/webhookguard/webhookguard/shared/bus"
 	"github.com/webhookguard/webhookguard/shared/provider"
 	"github.com/webhookguard/webhookguard/shared/webhook"
 )
@@ -176,7 +176,7 @@ func run(ctx context.Context, o options, getenv func(string) string, out io.Writ
 	pr := &printer{out: out, envelopes: o.envelopes}
 	clients := app.ClientsFromConfig(awsCfg)
 	clients.Queue = &printingQueue{Client: clients.Queue, p: pr}
-	clients.Bus = &printingBus{Client: eventbridge.NewFromConfig(awsCfg), p: pr}
+	clients.Bus = &printingBus{Client: bus.NewClient(awsCfg), p: pr}
 
 	var bot *echobot.Bot
 	local := map[string]string{}

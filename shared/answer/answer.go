@@ -18,14 +18,14 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/webhookguard/webhookguard/internal/awscall"
 	"github.com/webhookguard/webhookguard/shared/destination"
 	"github.com/webhookguard/webhookguard/shared/provider"
 	"github.com/webhookguard/webhookguard/shared/webhook"
@@ -60,9 +60,47 @@ var (
 	ErrMalformed = errors.New("answer: malformed result")
 )
 
-// Client is the part of the Lambda client Function uses.
+// Client invokes a Lambda function synchronously (Invoke, invocation type
+// RequestResponse). NewClient returns the one that calls AWS.
 type Client interface {
-	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+	Invoke(ctx context.Context, function string, payload []byte) (*InvokeOutput, error)
+}
+
+// InvokeOutput is what an invocation returned.
+type InvokeOutput struct {
+	// FunctionError is set (Unhandled, Handled) when the function
+	// failed; Payload then holds its error document.
+	FunctionError string
+	// Payload is the function's result.
+	Payload []byte
+}
+
+// NewClient returns the Client that calls the Lambda Invoke API with cfg's
+// credentials, region, endpoint (AWS_ENDPOINT_URL_LAMBDA or
+// AWS_ENDPOINT_URL when set) and HTTP client. It makes exactly one attempt
+// per call, whatever cfg says: a retry after a timeout could run your
+// function twice.
+func NewClient(cfg aws.Config) Client {
+	return &api{awscall.New(cfg, awscall.Lambda, 1)}
+}
+
+// api calls Invoke over its REST-JSON binding.
+type api struct{ c *awscall.Client }
+
+func (a *api) Invoke(ctx context.Context, function string, payload []byte) (*InvokeOutput, error) {
+	h := http.Header{}
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("X-Amz-Invocation-Type", "RequestResponse")
+	res, err := a.c.Do(ctx, awscall.Request{
+		Method: http.MethodPost,
+		Path:   "/2015-03-31/functions/" + awscall.EscapePathSegment(function) + "/invocations",
+		Header: h,
+		Body:   payload,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &InvokeOutput{FunctionError: res.Header.Get("X-Amz-Function-Error"), Payload: res.Body}, nil
 }
 
 // Function answers by invoking a Lambda function synchronously. It
@@ -78,8 +116,8 @@ type Function struct {
 }
 
 // Answer invokes the function with the event's envelope and returns its
-// answer. It makes exactly one attempt: the SDK's retries are turned off,
-// since a retry after a timeout could run your function twice.
+// answer. It makes one call; the client NewClient returns makes exactly one
+// attempt, since a retry after a timeout could run your function twice.
 func (f *Function) Answer(ctx context.Context, ev *destination.Event) (provider.Reply, error) {
 	timeout := f.Timeout
 	if timeout <= 0 {
@@ -87,32 +125,21 @@ func (f *Function) Answer(ctx context.Context, ev *destination.Event) (provider.
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	out, err := f.Client.Invoke(ctx, &lambda.InvokeInput{
-		FunctionName:   aws.String(f.Name),
-		InvocationType: lambdatypes.InvocationTypeRequestResponse,
-		Payload:        ev.JSON,
-	}, noRetries)
+	out, err := f.Client.Invoke(ctx, f.Name, ev.JSON)
 	if err != nil {
 		return provider.Reply{}, fmt.Errorf("%w: %w", ErrInvoke, err)
 	}
-	if fe := aws.ToString(out.FunctionError); fe != "" {
+	if fe := out.FunctionError; fe != "" {
 		return provider.Reply{}, fmt.Errorf("%w: %s", ErrFunction, fe)
 	}
 	return ParseResult(out.Payload)
 }
 
-// noRetries makes one attempt of a call.
-func noRetries(o *lambda.Options) { o.RetryMaxAttempts = 1 }
-
-// NoRetries configures a Lambda client to make one attempt per call; use it
-// with lambda.NewFromConfig for the client of a Function.
-func NoRetries(o *lambda.Options) { noRetries(o) }
-
-// Build returns the Function that invokes the Lambda function name with a
-// client from cfg (retries off), each call bounded by timeout (0 for
-// DefaultTimeout). It is the app.AnswerFunction of app.WithAnswerFunction.
+// Build returns the Function that invokes the Lambda function name with
+// NewClient(cfg), each call bounded by timeout (0 for DefaultTimeout). It
+// is the app.AnswerFunction of app.WithAnswerFunction.
 func Build(cfg aws.Config, name string, timeout time.Duration) webhook.Answerer {
-	return &Function{Client: lambda.NewFromConfig(cfg, noRetries), Name: name, Timeout: timeout}
+	return &Function{Client: NewClient(cfg), Name: name, Timeout: timeout}
 }
 
 // ParseResult reads a function's result: a JSON object with exactly the

@@ -24,8 +24,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -219,7 +217,7 @@ func ClientsFromConfig(cfg aws.Config) Clients {
 // bus returns the EventBridge client, building it when needed.
 func (c *Clients) bus() bus.Client {
 	if c.Bus == nil {
-		c.Bus = eventbridge.NewFromConfig(c.AWS)
+		c.Bus = bus.NewClient(c.AWS)
 	}
 	return c.Bus
 }
@@ -227,7 +225,7 @@ func (c *Clients) bus() bus.Client {
 // dynamoDB returns the DynamoDB client, building it when needed.
 func (c *Clients) dynamoDB() dedup.Client {
 	if c.DynamoDB == nil {
-		c.DynamoDB = dynamodb.NewFromConfig(c.AWS)
+		c.DynamoDB = dedup.NewClient(c.AWS)
 	}
 	return c.DynamoDB
 }
@@ -289,8 +287,7 @@ type AnswerFunction func(cfg aws.Config, name string, timeout time.Duration) web
 // answers, invoked through build (answer.Build); functions/signalwire
 // passes it. Without it, a function refuses to start with ANSWER_FUNCTION
 // set. It is an option, not built in, so that the functions of providers
-// that never read an answer do not carry the Lambda client, which weighs
-// on their binary and cold start.
+// that never read an answer do not carry the code that invokes one.
 func WithAnswerFunction(build AnswerFunction) Option {
 	return func(o *options) { o.answerFunction = build }
 }

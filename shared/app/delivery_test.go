@@ -19,6 +19,7 @@ import (
 	"github.com/webhookguard/webhookguard/shared/answer"
 	"github.com/webhookguard/webhookguard/shared/apigw"
 	"github.com/webhookguard/webhookguard/shared/app"
+	"github.com/webhookguard/webhookguard/shared/bus"
 	"github.com/webhookguard/webhookguard/shared/dedup"
 	"github.com/webhookguard/webhookguard/shared/destination"
 	"github.com/webhookguard/webhookguard/shared/envelope"
@@ -102,7 +103,7 @@ func TestEventBridgeFailuresAnswer503(t *testing.T) {
 		bus  func(t *testing.T) (string, *app.Clients)
 	}{
 		{"EventBridge unreachable", func(t *testing.T) (string, *app.Clients) {
-			return "b", &app.Clients{Bus: down.EventBridgeClient()}
+			return "b", &app.Clients{Bus: bus.NewClient(down.Config())}
 		}},
 		{"a bus that does not exist", func(t *testing.T) (string, *app.Clients) { return "no-such-bus", nil }},
 	}
@@ -245,7 +246,7 @@ func guarded(t *testing.T, p provider.Provider, table string, ddb *mototest.Serv
 	}
 	return newFixture(t, p, "k", func(c *app.Config, cl *app.Clients) {
 		c.DedupTable = table
-		cl.DynamoDB = ddb.DynamoDBClient()
+		cl.DynamoDB = dedup.NewClient(ddb.Config())
 		// A generous budget (the guard's calls get a quarter of it):
 		// these tests pin what is forwarded, not how fast.
 		c.RequestTimeout = 40 * time.Second
@@ -295,7 +296,7 @@ func TestReplayGuardRefusesAReplayDaysLater(t *testing.T) {
 	table := newTable(t)
 	now := time.Now()
 	var mu sync.Mutex
-	g, err := dedup.New(dedup.Config{Client: s.DynamoDBClient(), Table: table, Timeout: 30 * time.Second,
+	g, err := dedup.New(dedup.Config{Client: dedup.NewClient(s.Config()), Table: table, Timeout: 30 * time.Second,
 		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -433,7 +434,7 @@ func TestReplayGuardLetsTheRetryOfAFailedForwardThrough(t *testing.T) {
 		ebProxy, busUp := mototest.Shared(t).Switchable(t)
 		f := guarded(t, provider.Qiscus, newTable(t), nil, func(c *app.Config, cl *app.Clients) {
 			c.EventBusName = busName
-			cl.Bus = ebProxy.EventBridgeClient()
+			cl.Bus = bus.NewClient(ebProxy.Config())
 		})
 		busUp(false)
 		if resp := f.send("k", sample.Spec{}); resp.StatusCode != 503 {
@@ -487,7 +488,7 @@ func TestReplayGuardUnreachableAnswers503(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, provider.Webex, "k", func(c *app.Config, cl *app.Clients) {
 				c.DedupTable = "t"
-				cl.DynamoDB = tc.srv(t).DynamoDBClient()
+				cl.DynamoDB = dedup.NewClient(tc.srv(t).Config())
 			})
 			resp := f.send("k", sample.Spec{})
 			if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {

@@ -8,15 +8,16 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/webhookguard/webhookguard/internal/awscall"
 	"github.com/webhookguard/webhookguard/shared/destination"
 )
 
@@ -37,9 +38,68 @@ const SourcePrefix = "webhookguard."
 // DefaultDetailType is the detail type of an event whose type is unknown.
 const DefaultDetailType = "webhook"
 
-// Client is the part of the EventBridge client EventBridge uses.
+// Client puts entries on a bus: the EventBridge PutEvents call. NewClient
+// returns the one that calls AWS.
 type Client interface {
-	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+	PutEvents(ctx context.Context, entries []Entry) (*PutEventsOutput, error)
+}
+
+// Entry is one PutEvents entry. Its JSON form is the API's.
+type Entry struct {
+	EventBusName string     `json:"EventBusName,omitempty"`
+	Source       string     `json:"Source"`
+	DetailType   string     `json:"DetailType"`
+	Detail       string     `json:"Detail"`
+	Time         *time.Time `json:"-"`
+	Resources    []string   `json:"Resources,omitempty"`
+}
+
+// MarshalJSON writes the entry as PutEvents takes it, Time in epoch
+// seconds.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	type plain Entry
+	w := struct {
+		plain
+		Time *float64 `json:"Time,omitempty"`
+	}{plain: plain(e)}
+	if e.Time != nil {
+		t := float64(e.Time.UnixMilli()) / 1000
+		w.Time = &t
+	}
+	return json.Marshal(w)
+}
+
+// PutEventsOutput is PutEvents' answer: one result per entry, in order.
+type PutEventsOutput struct {
+	FailedEntryCount int           `json:"FailedEntryCount"`
+	Entries          []EntryResult `json:"Entries"`
+}
+
+// EntryResult is the result of one entry: an event id, or an error.
+type EntryResult struct {
+	EventID      string `json:"EventId,omitempty"`
+	ErrorCode    string `json:"ErrorCode,omitempty"`
+	ErrorMessage string `json:"ErrorMessage,omitempty"`
+}
+
+// NewClient returns the Client that calls EventBridge with cfg's
+// credentials, region, endpoint (AWS_ENDPOINT_URL_EVENTBRIDGE or
+// AWS_ENDPOINT_URL when set) and HTTP client, retrying as cfg says.
+func NewClient(cfg aws.Config) Client {
+	return &api{awscall.New(cfg, awscall.EventBridge, 0)}
+}
+
+// api calls PutEvents over the AWS JSON 1.1 protocol.
+type api struct{ c *awscall.Client }
+
+func (a *api) PutEvents(ctx context.Context, entries []Entry) (*PutEventsOutput, error) {
+	var out PutEventsOutput
+	if err := a.c.JSON(ctx, "1.1", "AWSEvents.PutEvents", struct {
+		Entries []Entry `json:"Entries"`
+	}{entries}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // EventBridge puts events on one bus. It implements
@@ -59,17 +119,17 @@ func (b *EventBridge) Name() string { return Name }
 // entry as invalid, and destination.ErrUnavailable otherwise: unreachable,
 // throttled, an internal failure, or a bus it cannot find or may not use.
 func (b *EventBridge) Send(ctx context.Context, ev *destination.Event) error {
-	entry := Entry(ev, b.BusName)
+	entry := NewEntry(ev, b.BusName)
 	if n := EntrySize(entry); n > MaxEntryBytes {
 		return fail(destination.ErrTooLarge, fmt.Errorf("entry of %d bytes, limit %d", n, MaxEntryBytes))
 	}
-	out, err := b.Client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{entry}})
+	out, err := b.Client.PutEvents(ctx, []Entry{entry})
 	if err != nil {
 		return fail(classify(err), err)
 	}
 	code, msg := "", ""
 	if len(out.Entries) > 0 {
-		code, msg = aws.ToString(out.Entries[0].ErrorCode), aws.ToString(out.Entries[0].ErrorMessage)
+		code, msg = out.Entries[0].ErrorCode, out.Entries[0].ErrorMessage
 	}
 	if out.FailedEntryCount > 0 || code != "" {
 		return fail(entryError(code), fmt.Errorf("entry failed: %s: %s", code, msg))
@@ -81,24 +141,25 @@ func fail(sentinel, cause error) error {
 	return &destination.Error{Destination: Name, Err: fmt.Errorf("%w: %w", sentinel, cause)}
 }
 
-// Entry returns the PutEvents entry of an event: source
+// NewEntry returns the PutEvents entry of an event: source
 // "webhookguard.<provider>", the event type as detail type (or
 // DefaultDetailType), the envelope as detail, and the time API Gateway
 // received the request.
-func Entry(ev *destination.Event, busName string) ebtypes.PutEventsRequestEntry {
+func NewEntry(ev *destination.Event, busName string) Entry {
 	e := ev.Envelope
 	detailType := e.EventType
 	if detailType == "" {
 		detailType = DefaultDetailType
 	}
-	entry := ebtypes.PutEventsRequestEntry{
-		EventBusName: aws.String(busName),
-		Source:       aws.String(SourcePrefix + e.Provider),
-		DetailType:   aws.String(detailType),
-		Detail:       aws.String(string(ev.JSON)),
+	entry := Entry{
+		EventBusName: busName,
+		Source:       SourcePrefix + e.Provider,
+		DetailType:   detailType,
+		Detail:       string(ev.JSON),
 	}
 	if !e.ReceivedAt.IsZero() {
-		entry.Time = aws.Time(e.ReceivedAt)
+		t := e.ReceivedAt
+		entry.Time = &t
 	}
 	return entry
 }
@@ -106,8 +167,8 @@ func Entry(ev *destination.Event, busName string) ebtypes.PutEventsRequestEntry 
 // EntrySize returns the size EventBridge counts for an entry: 14 bytes for
 // Time when set, and the UTF-8 bytes of Source, DetailType, Detail and each
 // of Resources. EventBusName and TraceHeader do not count.
-func EntrySize(e ebtypes.PutEventsRequestEntry) int {
-	n := len(aws.ToString(e.Source)) + len(aws.ToString(e.DetailType)) + len(aws.ToString(e.Detail))
+func EntrySize(e Entry) int {
+	n := len(e.Source) + len(e.DetailType) + len(e.Detail)
 	if e.Time != nil {
 		n += 14
 	}

@@ -13,10 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-
 	"github.com/webhookguard/webhookguard/internal/testenv/mototest"
 	"github.com/webhookguard/webhookguard/shared/bus"
 	"github.com/webhookguard/webhookguard/shared/destination"
@@ -56,7 +52,7 @@ func TestEventsReachARuleTarget(t *testing.T) {
 	// type and the envelope's own source (the multi-source name).
 	calls := s.RouteToQueue(t, name, "calls", `{"source":["webhookguard.signalwire"],"detail-type":[{"prefix":"call."}]}`)
 	tenant := s.RouteToQueue(t, name, "tenant", `{"source":[{"prefix":"webhookguard."}],"detail":{"source":["acme"]}}`)
-	b := &bus.EventBridge{Client: s.EventBridgeClient(), BusName: name}
+	b := &bus.EventBridge{Client: bus.NewClient(s.Config()), BusName: name}
 
 	ringing := event(t, "signalwire", "call.ringing", "", []byte("CallSid=CA1&CallStatus=ringing"))
 	acme := event(t, "webex", "", "acme", []byte(`{"resource":"messages","event":"created"}`))
@@ -125,18 +121,18 @@ func TestSendFailures(t *testing.T) {
 	s := mototest.Shared(t)
 	tests := []struct {
 		name    string
-		client  *eventbridge.Client
+		client  bus.Client
 		busName string
 		body    []byte
 		want    error
 	}{
-		{"asks for a retry when an entry is throttled", failingEntries(t, "ThrottlingException").EventBridgeClient(), "b", nil, destination.ErrUnavailable},
-		{"asks for a retry when an entry meets an internal failure", failingEntries(t, "InternalFailure").EventBridgeClient(), "b", nil, destination.ErrUnavailable},
-		{"asks for a retry when the function may not put events", failingEntries(t, "AccessDeniedException").EventBridgeClient(), "b", nil, destination.ErrUnavailable},
-		{"refuses an entry EventBridge calls malformed", failingEntries(t, "MalformedDetail").EventBridgeClient(), "b", nil, destination.ErrRejected},
-		{"asks for a retry when EventBridge is unreachable", mototest.Down(t).EventBridgeClient(), "b", nil, destination.ErrUnavailable},
-		{"asks for a retry when the bus does not exist", s.EventBridgeClient(), "no-such-bus", nil, destination.ErrUnavailable},
-		{"refuses an entry over the limit before sending it", mototest.Down(t).EventBridgeClient(), "b", []byte(strings.Repeat("a", bus.MaxEntryBytes)), destination.ErrTooLarge},
+		{"asks for a retry when an entry is throttled", bus.NewClient(failingEntries(t, "ThrottlingException").Config()), "b", nil, destination.ErrUnavailable},
+		{"asks for a retry when an entry meets an internal failure", bus.NewClient(failingEntries(t, "InternalFailure").Config()), "b", nil, destination.ErrUnavailable},
+		{"asks for a retry when the function may not put events", bus.NewClient(failingEntries(t, "AccessDeniedException").Config()), "b", nil, destination.ErrUnavailable},
+		{"refuses an entry EventBridge calls malformed", bus.NewClient(failingEntries(t, "MalformedDetail").Config()), "b", nil, destination.ErrRejected},
+		{"asks for a retry when EventBridge is unreachable", bus.NewClient(mototest.Down(t).Config()), "b", nil, destination.ErrUnavailable},
+		{"asks for a retry when the bus does not exist", bus.NewClient(s.Config()), "no-such-bus", nil, destination.ErrUnavailable},
+		{"refuses an entry over the limit before sending it", bus.NewClient(mototest.Down(t).Config()), "b", []byte(strings.Repeat("a", bus.MaxEntryBytes)), destination.ErrTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,9 +151,10 @@ func TestSendFailures(t *testing.T) {
 
 func TestEntrySize(t *testing.T) {
 	t.Parallel()
-	e := ebtypes.PutEventsRequestEntry{
-		Source: aws.String("webhookguard.webex"), DetailType: aws.String("messages.created"), Detail: aws.String(`{"x":"é"}`),
-		Time: aws.Time(time.Now()), Resources: []string{"arn:a"}, EventBusName: aws.String("not counted"),
+	now := time.Now()
+	e := bus.Entry{
+		Source: "webhookguard.webex", DetailType: "messages.created", Detail: `{"x":"é"}`,
+		Time: &now, Resources: []string{"arn:a"}, EventBusName: "not counted",
 	}
 	if got, want := bus.EntrySize(e), 18+16+10+14+5; got != want {
 		t.Fatalf("EntrySize = %d, want %d", got, want)
@@ -173,7 +170,7 @@ func TestTheLargestEnvelopeFits(t *testing.T) {
 		body[i] = 0xff
 	}
 	ev := event(t, "signalwire", strings.Repeat("x", 64), "a-source-name-of-the-longest-kind-allowed-by-the-route-pattern-x", body)
-	if n := bus.EntrySize(bus.Entry(ev, "b")); n > bus.MaxEntryBytes {
+	if n := bus.EntrySize(bus.NewEntry(ev, "b")); n > bus.MaxEntryBytes {
 		t.Fatalf("entry of %d bytes, limit %d", n, bus.MaxEntryBytes)
 	}
 }

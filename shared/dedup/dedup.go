@@ -32,10 +32,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/webhookguard/webhookguard/shared/webhook"
 )
 
@@ -74,10 +70,11 @@ const (
 // lease ran out: Done and Abort leave it alone.
 var ErrClaimLost = errors.New("dedup: the claim was taken over after its lease ran out")
 
-// Client is the part of the DynamoDB client the guard uses: UpdateItem
-// only.
+// Client is the DynamoDB call the guard makes: UpdateItem only. NewClient
+// (client.go) returns the one that calls AWS. A failed condition is a
+// *ConditionFailed error.
 type Client interface {
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	UpdateItem(ctx context.Context, in *UpdateItemInput) (*UpdateItemOutput, error)
 }
 
 // Config configures a Guard.
@@ -140,13 +137,13 @@ func (g *Guard) Begin(ctx context.Context, id string) (webhook.Ticket, error) {
 	now := g.c.Now()
 	ctx, cancel := context.WithTimeout(ctx, g.c.Timeout)
 	defer cancel()
-	out, err := g.c.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(g.c.Table),
+	out, err := g.c.Client.UpdateItem(ctx, &UpdateItemInput{
+		TableName:                g.c.Table,
 		Key:                      key(id),
-		UpdateExpression:         aws.String("SET #s = :pending, #c = :claim, #l = :lease, #e = :expires"),
-		ConditionExpression:      aws.String("attribute_not_exists(" + AttrID + ") OR #s = :failed OR #l < :nowms OR #e < :now"),
+		UpdateExpression:         "SET #s = :pending, #c = :claim, #l = :lease, #e = :expires",
+		ConditionExpression:      "attribute_not_exists(" + AttrID + ") OR #s = :failed OR #l < :nowms OR #e < :now",
 		ExpressionAttributeNames: map[string]string{"#s": AttrState, "#c": AttrClaim, "#l": AttrLeaseUntil, "#e": AttrExpiresAt},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+		ExpressionAttributeValues: map[string]Value{
 			":pending": str(StatePending),
 			":failed":  str(StateFailed),
 			":claim":   str(token),
@@ -155,19 +152,19 @@ func (g *Guard) Begin(ctx context.Context, id string) (webhook.Ticket, error) {
 			":nowms":   num(now.UnixMilli()),
 			":now":     num(now.Unix()),
 		},
-		ReturnValues:                        ddbtypes.ReturnValueAllOld,
-		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld,
+		ReturnValues:                        "ALL_OLD",
+		ReturnValuesOnConditionCheckFailure: "ALL_OLD",
 	})
-	var ccf *ddbtypes.ConditionalCheckFailedException
+	var ccf *ConditionFailed
 	switch {
 	case errors.As(err, &ccf):
 		old := ccf.Item
-		if s, _ := old[AttrClaim].(*ddbtypes.AttributeValueMemberS); s != nil && s.Value == token {
+		if s := old[AttrClaim].S; s != nil && *s == token {
 			// An earlier attempt of this very call, retried by the SDK
 			// after its answer was lost, made the claim.
 			return &ticket{g: g, id: id, token: token, delivered: delivered(old)}, nil
 		}
-		if s, _ := old[AttrState].(*ddbtypes.AttributeValueMemberS); s != nil && s.Value == StateDone {
+		if s := old[AttrState].S; s != nil && *s == StateDone {
 			return nil, webhook.ErrDuplicate
 		}
 		return nil, webhook.ErrInFlight
@@ -201,31 +198,31 @@ func (t *ticket) Abort(ctx context.Context, delivered []string) error {
 	if len(delivered) == 0 {
 		return t.update(ctx, "SET #s = :state REMOVE #l, #d", StateFailed, nil)
 	}
-	list := make([]ddbtypes.AttributeValue, len(delivered))
+	list := make([]Value, len(delivered))
 	for i, d := range delivered {
 		list[i] = str(d)
 	}
-	return t.update(ctx, "SET #s = :state, #d = :delivered REMOVE #l", StateFailed, &ddbtypes.AttributeValueMemberL{Value: list})
+	return t.update(ctx, "SET #s = :state, #d = :delivered REMOVE #l", StateFailed, &Value{L: list})
 }
 
 // update changes the record while this ticket's claim holds it.
-func (t *ticket) update(ctx context.Context, expr, state string, delivered ddbtypes.AttributeValue) error {
-	values := map[string]ddbtypes.AttributeValue{":state": str(state), ":claim": str(t.token)}
+func (t *ticket) update(ctx context.Context, expr, state string, delivered *Value) error {
+	values := map[string]Value{":state": str(state), ":claim": str(t.token)}
 	exprNames := map[string]string{"#s": AttrState, "#c": AttrClaim, "#l": AttrLeaseUntil, "#d": AttrDelivered}
 	if delivered != nil {
-		values[":delivered"] = delivered
+		values[":delivered"] = *delivered
 	}
 	ctx, cancel := context.WithTimeout(ctx, t.g.c.Timeout)
 	defer cancel()
-	_, err := t.g.c.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.g.c.Table),
+	_, err := t.g.c.Client.UpdateItem(ctx, &UpdateItemInput{
+		TableName:                 t.g.c.Table,
 		Key:                       key(t.id),
-		UpdateExpression:          aws.String(expr),
-		ConditionExpression:       aws.String("#c = :claim"),
+		UpdateExpression:          expr,
+		ConditionExpression:       "#c = :claim",
 		ExpressionAttributeNames:  exprNames,
 		ExpressionAttributeValues: values,
 	})
-	var ccf *ddbtypes.ConditionalCheckFailedException
+	var ccf *ConditionFailed
 	if errors.As(err, &ccf) {
 		return ErrClaimLost
 	}
@@ -235,26 +232,23 @@ func (t *ticket) update(ctx context.Context, expr, state string, delivered ddbty
 	return nil
 }
 
-func key(id string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{AttrID: str(id)}
+func key(id string) map[string]Value {
+	return map[string]Value{AttrID: str(id)}
 }
 
-func str(s string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: s} }
+func str(s string) Value { return Value{S: &s} }
 
-func num(n int64) ddbtypes.AttributeValue {
-	return &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+func num(n int64) Value {
+	v := strconv.FormatInt(n, 10)
+	return Value{N: &v}
 }
 
 // delivered reads a record's delivered destinations.
-func delivered(item map[string]ddbtypes.AttributeValue) []string {
-	l, _ := item[AttrDelivered].(*ddbtypes.AttributeValueMemberL)
-	if l == nil {
-		return nil
-	}
+func delivered(item map[string]Value) []string {
 	var out []string
-	for _, v := range l.Value {
-		if s, ok := v.(*ddbtypes.AttributeValueMemberS); ok {
-			out = append(out, s.Value)
+	for _, v := range item[AttrDelivered].L {
+		if v.S != nil {
+			out = append(out, *v.S)
 		}
 	}
 	return out

@@ -12,10 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/webhookguard/webhookguard/internal/testenv/mototest"
 	"github.com/webhookguard/webhookguard/shared/dedup"
 	"github.com/webhookguard/webhookguard/shared/webhook"
@@ -42,7 +38,7 @@ func newGuard(t *testing.T) (*dedup.Guard, *clock, string) {
 	s := mototest.Shared(t)
 	table := s.CreateDedupTable(t, fmt.Sprintf("dedup-%d", tables.Add(1)))
 	c := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	g, err := dedup.New(dedup.Config{Client: s.DynamoDBClient(), Table: table, Now: c.Now, Timeout: 30 * time.Second})
+	g, err := dedup.New(dedup.Config{Client: dedup.NewClient(s.Config()), Table: table, Now: c.Now, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +179,7 @@ func TestConcurrentCopiesClaimOnce(t *testing.T) {
 	guards := make([]*dedup.Guard, instances)
 	for i := range guards {
 		// A generous timeout: this test pins who wins, not how fast.
-		g, err := dedup.New(dedup.Config{Client: s.DynamoDBClient(), Table: table, Timeout: 30 * time.Second})
+		g, err := dedup.New(dedup.Config{Client: dedup.NewClient(s.Config()), Table: table, Timeout: 30 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +222,7 @@ func TestUnreachableOrSlowTableIsUnavailable(t *testing.T) {
 		{"refuses to guess when DynamoDB hangs", mototest.Hanging(t)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g, err := dedup.New(dedup.Config{Client: tc.srv.DynamoDBClient(), Table: "t", Timeout: 200 * time.Millisecond})
+			g, err := dedup.New(dedup.Config{Client: dedup.NewClient(tc.srv.Config()), Table: "t", Timeout: 200 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,17 +236,18 @@ func TestUnreachableOrSlowTableIsUnavailable(t *testing.T) {
 // lostAnswer makes the claim, then fails as a call whose answer was lost,
 // so that the next attempt finds the claim made.
 type lostAnswer struct {
-	item map[string]ddbtypes.AttributeValue
+	item map[string]dedup.Value
 }
 
-func (l *lostAnswer) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+func (l *lostAnswer) UpdateItem(_ context.Context, in *dedup.UpdateItemInput) (*dedup.UpdateItemOutput, error) {
 	if l.item == nil {
-		l.item = map[string]ddbtypes.AttributeValue{
+		queue := "queue"
+		l.item = map[string]dedup.Value{
 			"id": in.Key["id"], "state": in.ExpressionAttributeValues[":pending"], "claim": in.ExpressionAttributeValues[":claim"],
-			"delivered": &ddbtypes.AttributeValueMemberL{Value: []ddbtypes.AttributeValue{&ddbtypes.AttributeValueMemberS{Value: "queue"}}},
+			"delivered": {L: []dedup.Value{{S: &queue}}},
 		}
 	}
-	return nil, &ddbtypes.ConditionalCheckFailedException{Message: aws.String("The conditional request failed"), Item: l.item}
+	return nil, &dedup.ConditionFailed{Message: "The conditional request failed", Item: l.item}
 }
 
 func TestBeginRecognisesItsOwnClaim(t *testing.T) {
