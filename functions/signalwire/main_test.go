@@ -11,6 +11,12 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
 
-func TestFunction(t *testing.T) { functest.Exercise(t, provider.SignalWire) }
+func TestFunction(t *testing.T) {
+	t.Parallel()
+	functest.Exercise(t, provider.SignalWire)
+}
 
-func TestFunctionWithSources(t *testing.T) { functest.ExerciseSources(t, provider.SignalWire) }
+func TestFunctionWithSources(t *testing.T) {
+	t.Parallel()
+	functest.ExerciseSources(t, provider.SignalWire)
+}

@@ -11,10 +11,17 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
 
-func TestFunction(t *testing.T) { functest.Exercise(t, provider.Webex) }
+func TestFunction(t *testing.T) {
+	t.Parallel()
+	functest.Exercise(t, provider.Webex)
+}
 
-func TestFunctionWithSources(t *testing.T) { functest.ExerciseSources(t, provider.Webex) }
+func TestFunctionWithSources(t *testing.T) {
+	t.Parallel()
+	functest.ExerciseSources(t, provider.Webex)
+}
 
 func TestFunctionStartsAtEveryLambdaLogLevel(t *testing.T) {
+	t.Parallel()
 	functest.StartsAtLogLevels(t, provider.Webex, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 }

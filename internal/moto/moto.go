@@ -53,6 +53,7 @@ func Launch(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotInstalled, err)
 	}
+	argv := command(bin)
 	host := o.Host
 	if host == "" {
 		host = "127.0.0.1"
@@ -66,7 +67,7 @@ func Launch(o Options) (*Server, error) {
 				return nil, err
 			}
 		}
-		cmd := exec.Command(bin, "-H", host, "-p", strconv.Itoa(port))
+		cmd := exec.Command(argv[0], append(argv[1:len(argv):len(argv)], "-H", host, "-p", strconv.Itoa(port))...)
 		ownProcessGroup(cmd)
 		if err := cmd.Start(); err != nil {
 			return nil, err

@@ -162,7 +162,14 @@ func samPython() (string, string) {
 		if _, err := os.Stat(py); err != nil {
 			continue
 		}
-		if exec.Command(py, "-c", "import samtranslator").Run() == nil {
+		// The interpreter itself, rather than a wrapper that finds it at
+		// every start (a pyenv shim), runs the translator.
+		if out, err := exec.Command(py, "-c", "import sys, samtranslator; print(sys.executable)").Output(); err == nil {
+			if exe := strings.TrimSpace(string(out)); exe != "" {
+				if _, err := os.Stat(exe); err == nil {
+					py = exe
+				}
+			}
 			if abs, err := filepath.Abs(py); err == nil {
 				py = abs
 			}

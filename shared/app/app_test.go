@@ -153,8 +153,10 @@ func (f *fixture) received() []envelope.Envelope {
 }
 
 func TestAcceptsCurrentPreviousAndPendingKeys(t *testing.T) {
+	t.Parallel()
 	for _, p := range provider.All {
 		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, p, "key-one", nil)
 			f.moto.PutSecret(t, f.secretID, "key-two")                 // current: two, previous: one
 			f.moto.PutSecret(t, f.secretID, "key-three", "AWSPENDING") // a rotation under way
@@ -180,8 +182,10 @@ func TestAcceptsCurrentPreviousAndPendingKeys(t *testing.T) {
 }
 
 func TestRotationWhileWarm(t *testing.T) {
+	t.Parallel()
 	for _, p := range provider.All {
 		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, p, "old-key", func(c *app.Config, _ *app.Clients) { c.MinRefresh = time.Millisecond })
 			if resp := f.send("old-key", sample.Spec{}); resp.StatusCode != 200 {
 				t.Fatalf("warm-up: status %d", resp.StatusCode)
@@ -205,9 +209,8 @@ func TestRotationWhileWarm(t *testing.T) {
 }
 
 func TestUnreachableDependencyAnswers503(t *testing.T) {
-	down := mototest.Start(t)
-	down.Stop()
-	dead := app.ClientsFromConfig(down.Config())
+	t.Parallel()
+	dead := app.ClientsFromConfig(mototest.Down(t).Config())
 	tests := []struct {
 		name       string
 		cut        func(*app.Clients)
@@ -219,6 +222,7 @@ func TestUnreachableDependencyAnswers503(t *testing.T) {
 	for _, tc := range tests {
 		for _, p := range provider.All {
 			t.Run(tc.name+" "+p.Name, func(t *testing.T) {
+				t.Parallel()
 				f := newFixture(t, p, "k", func(_ *app.Config, c *app.Clients) { tc.cut(c) })
 				resp := f.send("k", sample.Spec{})
 				if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
@@ -233,6 +237,7 @@ func TestUnreachableDependencyAnswers503(t *testing.T) {
 }
 
 func TestSecretMissingAnswers503(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, provider.Webex, "", nil) // no secret created
 	if resp := f.send("k", sample.Spec{}); resp.StatusCode != 503 {
 		t.Fatalf("status %d, want 503", resp.StatusCode)
@@ -240,7 +245,10 @@ func TestSecretMissingAnswers503(t *testing.T) {
 }
 
 func TestSecretsManagerDownWhileWarmKeepsServingCachedKeys(t *testing.T) {
-	sm := mototest.Start(t)
+	t.Parallel()
+	// Secrets Manager is moto_server behind a switch that makes it
+	// unreachable.
+	sm, smUp := mototest.Shared(t).Switchable(t)
 	f := newFixture(t, provider.Qiscus, "", func(c *app.Config, cl *app.Clients) {
 		c.SecretsTTL = time.Millisecond // every request wants a reload
 		cl.Secrets = app.ClientsFromConfig(sm.Config()).Secrets
@@ -249,7 +257,7 @@ func TestSecretsManagerDownWhileWarmKeepsServingCachedKeys(t *testing.T) {
 	if resp := f.send("k", sample.Spec{}); resp.StatusCode != 200 {
 		t.Fatalf("warm-up: status %d", resp.StatusCode)
 	}
-	sm.Stop()
+	smUp(false)
 	for i := 0; i < 3; i++ {
 		if resp := f.send("k", sample.Spec{}); resp.StatusCode != 200 {
 			t.Fatalf("request %d with Secrets Manager down: status %d", i, resp.StatusCode)
@@ -266,6 +274,7 @@ func TestSecretsManagerDownWhileWarmKeepsServingCachedKeys(t *testing.T) {
 }
 
 func TestEnvelopeBodyIsTheRawBodyByteForByte(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		p           provider.Provider
@@ -281,6 +290,7 @@ func TestEnvelopeBodyIsTheRawBodyByteForByte(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, tc.p, "k", nil)
 			if resp := f.send("k", sample.Spec{ContentType: tc.contentType, Body: tc.body, V1: tc.v1}); resp.StatusCode != 200 {
 				t.Fatalf("status %d", resp.StatusCode)
@@ -298,6 +308,7 @@ func TestEnvelopeBodyIsTheRawBodyByteForByte(t *testing.T) {
 }
 
 func TestForgedFloodCostsFewSecretsManagerCalls(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, provider.Webex, "real-key", nil)
 	refused := 0
 	for i := 0; i < 200; i++ {
@@ -313,6 +324,7 @@ func TestForgedFloodCostsFewSecretsManagerCalls(t *testing.T) {
 }
 
 func TestWebexSenderPolicyEndToEnd(t *testing.T) {
+	t.Parallel()
 	bot := webexapi.Person{ID: "BOT", OrgID: "ORG-HOME"}
 	tests := []struct {
 		name          string
@@ -331,6 +343,7 @@ func TestWebexSenderPolicyEndToEnd(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			api := webexstub.New("bot-token", bot)
 			t.Cleanup(api.Close)
 			api.AddPerson(webexapi.Person{ID: "ALICE", Emails: []string{"alice@example.com"}, OrgID: "ORG-HOME"})
@@ -360,6 +373,7 @@ func TestWebexSenderPolicyEndToEnd(t *testing.T) {
 }
 
 func TestNoWebexPolicyWhenNothingIsConfigured(t *testing.T) {
+	t.Parallel()
 	p, err := provider.Webex.Policy(provider.Env{Getenv: func(string) string { return "" }})
 	if err != nil || p != nil {
 		t.Fatalf("Webex policy = %v, %v; want none", p, err)
@@ -389,6 +403,7 @@ func refusingSQS(t *testing.T) string {
 // provider does not retry for ever, with the reason in the log line, and
 // never a 503.
 func TestSQSRefusingTheMessageAnswers413(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		tune       func(t *testing.T, s *mototest.Server) func(*app.Config, *app.Clients)
@@ -412,6 +427,7 @@ func TestSQSRefusingTheMessageAnswers413(t *testing.T) {
 	for _, tc := range tests {
 		for _, p := range provider.All {
 			t.Run(tc.name+" "+p.Name, func(t *testing.T) {
+				t.Parallel()
 				f := newFixture(t, p, "k", tc.tune(t, mototest.Shared(t)))
 				// A body well over 1024 bytes, of the provider's shape.
 				spec := sample.Spec{ContentType: "application/json", Body: []byte(`{"type":"t","resource":"messages","event":"created","data":{"id":"` + strings.Repeat("x", 1500) + `"}}`)}

@@ -67,8 +67,10 @@ func assertLog(t *testing.T, f *fixture, want ...string) {
 }
 
 func TestEventBridgeDestination(t *testing.T) {
+	t.Parallel()
 	for _, p := range provider.All {
 		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
 			busName, rq := ruleQueue(t)
 			f := newFixture(t, p, "k", func(c *app.Config, _ *app.Clients) { c.QueueURL, c.EventBusName = "", busName })
 			if resp := f.send("k", sample.Spec{}); resp.StatusCode != 200 {
@@ -97,6 +99,7 @@ func TestEventBridgeDestination(t *testing.T) {
 }
 
 func TestEventBridgeFailuresAnswer503(t *testing.T) {
+	t.Parallel()
 	down := mototest.Down(t)
 	tests := []struct {
 		name string
@@ -109,6 +112,7 @@ func TestEventBridgeFailuresAnswer503(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			name, cl := tc.bus(t)
 			f := newFixture(t, provider.Qiscus, "k", func(c *app.Config, clients *app.Clients) {
 				c.EventBusName = name
@@ -148,6 +152,7 @@ func stubbed(stub *lambdastub.Server) app.AnswerFunction {
 }
 
 func TestAnswerFunction(t *testing.T) {
+	t.Parallel()
 	const swml = `{"version":"1.0.0","sections":{"main":[{"answer":{}},{"play":{"url":"say:Hello & welcome."}},{"hangup":{}}]}}`
 	tests := []struct {
 		name          string
@@ -172,6 +177,7 @@ func TestAnswerFunction(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f, stub := answerFixture(t, tc.result, tc.tune)
 			resp := f.send(tc.secret, sample.Spec{})
 			if resp.StatusCode != tc.wantStatus || (tc.wantBody != "" && (resp.Body != tc.wantBody || resp.Headers["Content-Type"] != tc.wantType)) {
@@ -200,6 +206,7 @@ func TestAnswerFunction(t *testing.T) {
 }
 
 func TestAnswerAndQueueCompose(t *testing.T) {
+	t.Parallel()
 	t.Run("200 only when the queue took the event too", func(t *testing.T) {
 		down := mototest.Down(t)
 		f, stub := answerFixture(t, lambdastub.Answer("text/xml", "<Response/>"), nil)
@@ -218,6 +225,7 @@ func TestAnswerAndQueueCompose(t *testing.T) {
 }
 
 func TestAnswerFunctionOnlyForSignalWire(t *testing.T) {
+	t.Parallel()
 	for _, p := range []provider.Provider{provider.Webex, provider.Qiscus} {
 		cfg := app.Config{SecretID: "s", AnswerFunction: "phone-menu", QueueURL: "https://q"}
 		_, err := app.NewHandler(context.Background(), p, cfg, app.ClientsFromConfig(mototest.Down(t).Config()), nil)
@@ -261,8 +269,10 @@ func newTable(t *testing.T) string {
 }
 
 func TestReplayGuardRefusesRetriesAndReplays(t *testing.T) {
+	t.Parallel()
 	for _, p := range provider.All {
 		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
 			f := guarded(t, p, newTable(t), nil, nil)
 			spec := sample.Spec{}
 			for i, want := range []string{`"outcome":"accepted"`, `"outcome":"duplicate"`, `"outcome":"duplicate"`} {
@@ -292,6 +302,7 @@ func TestReplayGuardRefusesRetriesAndReplays(t *testing.T) {
 }
 
 func TestReplayGuardRefusesAReplayDaysLater(t *testing.T) {
+	t.Parallel()
 	s := mototest.Shared(t)
 	table := newTable(t)
 	now := time.Now()
@@ -327,6 +338,7 @@ func TestReplayGuardRefusesAReplayDaysLater(t *testing.T) {
 // parameters concatenated without separators, so all of them verify with
 // the captured signature. Only the genuine one is forwarded.
 func TestReplayGuardRefusesReEncodings(t *testing.T) {
+	t.Parallel()
 	f := guarded(t, provider.SignalWire, newTable(t), nil, nil)
 	const url = "https://abc123.execute-api.us-east-1.amazonaws.com/signalwire"
 	genuine := "CallSid=CA1&CallStatus=ringing&From=%2B15551234567&To=%2B15557654321"
@@ -364,6 +376,7 @@ func TestReplayGuardRefusesReEncodings(t *testing.T) {
 // request at once to several handlers, each with AWS clients of its own,
 // as function instances sharing the table are.
 func TestReplayGuardForwardsConcurrentCopiesOnce(t *testing.T) {
+	t.Parallel()
 	const instances, copiesEach = 6, 8
 	table := newTable(t)
 	ddb := mototest.Shared(t).Serialized(t)
@@ -409,7 +422,9 @@ func TestReplayGuardForwardsConcurrentCopiesOnce(t *testing.T) {
 }
 
 func TestReplayGuardLetsTheRetryOfAFailedForwardThrough(t *testing.T) {
+	t.Parallel()
 	t.Run("SQS down then up: the retry is forwarded once", func(t *testing.T) {
+		t.Parallel()
 		sqsProxy, sqsUp := mototest.Shared(t).Switchable(t)
 		f := guarded(t, provider.Qiscus, newTable(t), nil, func(_ *app.Config, cl *app.Clients) {
 			cl.Queue = app.ClientsFromConfig(sqsProxy.Config()).Queue
@@ -430,6 +445,7 @@ func TestReplayGuardLetsTheRetryOfAFailedForwardThrough(t *testing.T) {
 		assertLog(t, f, `"reason":"queue_unavailable"`, `"outcome":"accepted"`, `"outcome":"duplicate"`)
 	})
 	t.Run("bus down, queue up: the retry goes to the bus only", func(t *testing.T) {
+		t.Parallel()
 		busName, rq := ruleQueue(t)
 		ebProxy, busUp := mototest.Shared(t).Switchable(t)
 		f := guarded(t, provider.Qiscus, newTable(t), nil, func(c *app.Config, cl *app.Clients) {
@@ -452,6 +468,7 @@ func TestReplayGuardLetsTheRetryOfAFailedForwardThrough(t *testing.T) {
 }
 
 func TestReplayGuardAnswers503WhileACopyIsInFlight(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
 	slow := webhook.AnswerFunc(func(ctx context.Context, _ *destination.Event) (provider.Reply, error) {
@@ -478,6 +495,7 @@ func TestReplayGuardAnswers503WhileACopyIsInFlight(t *testing.T) {
 }
 
 func TestReplayGuardUnreachableAnswers503(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		srv  func(t *testing.T) *mototest.Server
@@ -486,6 +504,7 @@ func TestReplayGuardUnreachableAnswers503(t *testing.T) {
 		{"DynamoDB hangs", func(t *testing.T) *mototest.Server { return mototest.Hanging(t) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, provider.Webex, "k", func(c *app.Config, cl *app.Clients) {
 				c.DedupTable = "t"
 				cl.DynamoDB = dedup.NewClient(tc.srv(t).Config())
@@ -503,6 +522,7 @@ func TestReplayGuardUnreachableAnswers503(t *testing.T) {
 }
 
 func TestWebexMaxEventAge(t *testing.T) {
+	t.Parallel()
 	event := func(ev string, created time.Time) []byte {
 		data := `{"id":"M1"}`
 		if !created.IsZero() {
@@ -524,6 +544,7 @@ func TestWebexMaxEventAge(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, provider.Webex, "k", func(c *app.Config, _ *app.Clients) { c.MaxEventAge = time.Hour })
 			if resp := f.send("k", sample.Spec{ContentType: "application/json", Body: tc.body}); resp.StatusCode != tc.wantStatus {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tc.wantStatus)
@@ -534,6 +555,7 @@ func TestWebexMaxEventAge(t *testing.T) {
 }
 
 func TestFromEnvReadsDestinationsAndGuard(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"SECRET_ID": "s", "EVENT_BUS_NAME": " webhooks ", "ANSWER_FUNCTION": "arn:aws:lambda:us-east-1:1:function:f",
 		"ANSWER_TIMEOUT": "2500ms", "DEDUP_TABLE": "dedup", "DEDUP_WINDOW": "3d"}
 	c, err := app.FromEnv(func(k string) string { return env[k] })
@@ -553,6 +575,7 @@ func TestFromEnvReadsDestinationsAndGuard(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tc.env["SECRET_ID"] = "s"
 			if _, err := app.FromEnv(func(k string) string { return tc.env[k] }); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("FromEnv: %v, want an error naming %s", err, tc.want)

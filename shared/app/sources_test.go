@@ -180,8 +180,10 @@ func hasSourceDimension(line map[string]any) bool {
 }
 
 func TestEachSourceVerifiesWithItsOwnKey(t *testing.T) {
+	t.Parallel()
 	for _, p := range provider.All {
 		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
 			f := newSourcesFixture(t, p, map[string]source{"alpha": {key: "alpha-key"}, "beta": {key: "beta-key"}}, nil, nil)
 			for _, name := range []string{"alpha", "beta"} {
 				resp := f.send(name, name+"-key", sample.Spec{})
@@ -206,8 +208,10 @@ func TestEachSourceVerifiesWithItsOwnKey(t *testing.T) {
 }
 
 func TestASourcesSignatureIsRefusedOnAnotherSource(t *testing.T) {
+	t.Parallel()
 	for _, p := range provider.All {
 		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
 			f := newSourcesFixture(t, p, map[string]source{"alpha": {key: "alpha-key"}, "beta": {key: "beta-key"}}, nil, nil)
 			for _, tc := range []struct{ to, signedWith string }{{"alpha", "beta-key"}, {"beta", "alpha-key"}} {
 				resp := f.send(tc.to, tc.signedWith, sample.Spec{})
@@ -223,6 +227,7 @@ func TestASourcesSignatureIsRefusedOnAnotherSource(t *testing.T) {
 }
 
 func TestUnknownAndMalformedSourcesAre404(t *testing.T) {
+	t.Parallel()
 	f := newSourcesFixture(t, provider.Qiscus, map[string]source{"alpha": {key: "alpha-key"}}, nil, nil)
 	tests := []struct {
 		name       string
@@ -269,6 +274,7 @@ func TestUnknownAndMalformedSourcesAre404(t *testing.T) {
 }
 
 func TestAFloodOfUnknownSourcesCostsFewSecretsManagerCalls(t *testing.T) {
+	t.Parallel()
 	f := newSourcesFixture(t, provider.Webex, map[string]source{"alpha": {key: "alpha-key"}, "beta": {key: "beta-key"}}, nil, nil)
 	const requests = 200
 	notFound := 0
@@ -289,6 +295,7 @@ func TestAFloodOfUnknownSourcesCostsFewSecretsManagerCalls(t *testing.T) {
 }
 
 func TestRotatingOneSourceLeavesTheOtherAlone(t *testing.T) {
+	t.Parallel()
 	f := newSourcesFixture(t, provider.Webex, map[string]source{"alpha": {key: "alpha-old"}, "beta": {key: "beta-key"}}, nil,
 		func(c *app.Config) { c.MinRefresh = time.Millisecond })
 	for _, tc := range []struct{ name, key string }{{"alpha", "alpha-old"}, {"beta", "beta-key"}} {
@@ -317,6 +324,7 @@ func TestRotatingOneSourceLeavesTheOtherAlone(t *testing.T) {
 }
 
 func TestWebexBotAndPolicyPerSource(t *testing.T) {
+	t.Parallel()
 	sources := map[string]source{
 		"bot-a": {key: "a-key", tags: map[string]string{provider.WebexTagBotID: "BOT-A", provider.WebexTagAllowedEmails: "alice@example.com carol@example.com"}},
 		"bot-b": {key: "b-key", tags: map[string]string{provider.WebexTagBotID: "BOT-B"}},
@@ -361,6 +369,7 @@ func TestWebexBotAndPolicyPerSource(t *testing.T) {
 }
 
 func TestWebexSourceWithItsOwnBotToken(t *testing.T) {
+	t.Parallel()
 	api := webexstub.New("token-of-bot-a", webexapi.Person{ID: "BOT-A", OrgID: "ORG-A"})
 	t.Cleanup(api.Close)
 	api.AddPerson(webexapi.Person{ID: "ALICE", Emails: []string{"alice@a.example"}, OrgID: "ORG-A"})
@@ -401,6 +410,7 @@ func TestWebexSourceWithItsOwnBotToken(t *testing.T) {
 }
 
 func TestSignalWirePublicURLPerSource(t *testing.T) {
+	t.Parallel()
 	f := newSourcesFixture(t, provider.SignalWire, map[string]source{"alpha": {key: "alpha-key"}, "beta": {key: "beta-key"}},
 		map[string]string{"PUBLIC_URL": "https://hooks.example.com/sw/{source}"}, nil)
 	for _, tc := range []struct {
@@ -438,6 +448,7 @@ func TestSignalWirePublicURLPerSource(t *testing.T) {
 }
 
 func TestPublicURLMustMatchTheSources(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, secretID, publicURL string
 	}{
@@ -446,6 +457,7 @@ func TestPublicURLMustMatchTheSources(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			vars := map[string]string{"SECRET_ID": tc.secretID, "QUEUE_URL": "http://127.0.0.1:1/q", "PUBLIC_URL": tc.publicURL}
 			cfg := app.Must(app.FromEnv(func(k string) string { return vars[k] }))
 			clients := app.ClientsFromConfig(mototest.Down(t).Config())
@@ -457,6 +469,7 @@ func TestPublicURLMustMatchTheSources(t *testing.T) {
 }
 
 func TestASingleSourceFunctionRefusesSourceRoutes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, provider.Qiscus, "k", nil)
 	resp := f.send("k", sample.Spec{Source: "alpha", URL: "https://abc123.execute-api.us-east-1.amazonaws.com/qiscus/alpha"})
 	if resp.StatusCode != 404 || !strings.Contains(f.logs.String(), `"reason":"unknown_source"`) {

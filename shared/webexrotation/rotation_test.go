@@ -157,6 +157,7 @@ func (f *fixture) checkLogs(secrets ...string) {
 var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func TestACompleteRotation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	oldVersion := ""
 	for v, s := range f.stages() {
@@ -199,6 +200,7 @@ func TestACompleteRotation(t *testing.T) {
 }
 
 func TestEachStepCanBeRepeated(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	const token = "22222222-2222-4333-8444-555555555555"
 	f.start(token)
@@ -233,6 +235,7 @@ func TestEachStepCanBeRepeated(t *testing.T) {
 }
 
 func TestAWebexFailureInSetSecretThenARetry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	const token = "33333333-2222-4333-8444-555555555555"
 	f.start(token)
@@ -269,6 +272,7 @@ func TestAWebexFailureInSetSecretThenARetry(t *testing.T) {
 }
 
 func TestStepsFailWithoutChangingAnythingWhenWebexIsDown(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		breakIt func(*fixture)
@@ -280,6 +284,7 @@ func TestStepsFailWithoutChangingAnythingWhenWebexIsDown(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, nil)
 			const token = "44444444-2222-4333-8444-555555555555"
 			f.start(token)
@@ -301,6 +306,7 @@ func TestStepsFailWithoutChangingAnythingWhenWebexIsDown(t *testing.T) {
 }
 
 func TestTestSecretRefusesWebhooksNotReady(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		spoil   func(*fixture)
@@ -321,6 +327,7 @@ func TestTestSecretRefusesWebhooksNotReady(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, nil)
 			const token = "55555555-2222-4333-8444-555555555555"
 			f.start(token)
@@ -335,6 +342,7 @@ func TestTestSecretRefusesWebhooksNotReady(t *testing.T) {
 }
 
 func TestSetSecretKeepsAnInactiveWebhookInactive(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	const token = "66666666-2222-4333-8444-555555555555"
 	f.api.SetWebhookStatus(f.ids["cards"], "inactive")
@@ -347,6 +355,7 @@ func TestSetSecretKeepsAnInactiveWebhookInactive(t *testing.T) {
 }
 
 func TestPreconditions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		prepare func(f *fixture) string // returns the token
@@ -386,6 +395,7 @@ func TestPreconditions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, nil)
 			token := tc.prepare(f)
 			puts := f.api.Calls("PUT /v1/webhooks/" + f.ids["messages"])
@@ -400,6 +410,7 @@ func TestPreconditions(t *testing.T) {
 }
 
 func TestSetSecretRefusesWhenNoWebhookTargetsTheURL(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *webexrotation.Config) { c.WebhookURL = "https://nothing.example/webex" })
 	const token = "88888888-2222-4333-8444-555555555555"
 	f.start(token)
@@ -410,6 +421,7 @@ func TestSetSecretRefusesWhenNoWebhookTargetsTheURL(t *testing.T) {
 }
 
 func TestSetSecretWaitsBeforeChangingWebhooks(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *webexrotation.Config) { c.Wait = time.Minute })
 	const token = "99999999-3333-4333-8444-555555555555"
 	f.start(token)
@@ -431,6 +443,7 @@ func TestSetSecretWaitsBeforeChangingWebhooks(t *testing.T) {
 }
 
 func TestNewSecretsAreRandom(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for i := 0; i < 2; i++ {
 		f := newFixture(t, nil)
@@ -446,6 +459,7 @@ func TestNewSecretsAreRandom(t *testing.T) {
 }
 
 func TestNewRefusesAnEmptyWebhookURL(t *testing.T) {
+	t.Parallel()
 	_, err := webexrotation.New(webexrotation.Config{Secrets: &secretsmanager.Client{}, Webex: &webexapi.Client{}})
 	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_URL") {
 		t.Fatalf("New: %v", err)
@@ -453,6 +467,7 @@ func TestNewRefusesAnEmptyWebhookURL(t *testing.T) {
 }
 
 func TestWaitFromEnv(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -468,6 +483,7 @@ func TestWaitFromEnv(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := webexrotation.WaitFromEnv(func(k string) string { return tc.env[k] })
 			if (err != nil) != tc.wantErr || got != tc.want {
 				t.Fatalf("WaitFromEnv = %s, %v; want %s (error %v)", got, err, tc.want, tc.wantErr)

@@ -29,10 +29,22 @@ import (
 func Exercise(t *testing.T, p provider.Provider, extraEnv ...string) {
 	t.Helper()
 	bin := lambdaemu.Build(t, ".")
-	t.Run("requests", func(t *testing.T) { exerciseRequests(t, p, bin, extraEnv) })
-	t.Run("event bus", func(t *testing.T) { exerciseBus(t, p, bin, extraEnv) })
-	t.Run("answer function", func(t *testing.T) { exerciseAnswer(t, p, bin, extraEnv) })
-	t.Run("replay guard", func(t *testing.T) { exerciseGuard(t, p, bin, extraEnv) })
+	// Each part has a secret, a queue, a bus or a table of its own, and
+	// processes of its own: they run in parallel.
+	for _, part := range []struct {
+		name string
+		run  func(*testing.T, provider.Provider, string, []string)
+	}{
+		{"requests", exerciseRequests},
+		{"event bus", exerciseBus},
+		{"answer function", exerciseAnswer},
+		{"replay guard", exerciseGuard},
+	} {
+		t.Run(part.name, func(t *testing.T) {
+			t.Parallel()
+			part.run(t, p, bin, extraEnv)
+		})
+	}
 }
 
 func exerciseRequests(t *testing.T, p provider.Provider, bin string, extraEnv []string) {
@@ -143,6 +155,7 @@ func StartsAtLogLevels(t *testing.T, p provider.Provider, levels ...string) {
 	bin := lambdaemu.Build(t, ".")
 	for _, level := range levels {
 		t.Run(level, func(t *testing.T) {
+			t.Parallel()
 			id := fmt.Sprintf("loglevel-%s-%d", p.Name, runs.Add(1))
 			moto.CreateSecret(t, id, "Curr-s1gning-value")
 			queueURL := moto.CreateQueue(t, id)

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,20 +72,6 @@ type invocation struct {
 	id      string
 	payload []byte
 	timeout time.Duration
-}
-
-// Build compiles the package in dir into a Lambda bootstrap binary under
-// t.TempDir, with the flags used for deployment, and returns its path.
-func Build(t testing.TB, dir string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", dir, err, b)
-	}
-	return out
 }
 
 // Start serves the Runtime API and starts the binary with env (KEY=VALUE)
@@ -195,7 +180,8 @@ func (b *lockedBuffer) String() string {
 }
 
 // Invoke hands payload to the function and waits for its answer, at most
-// timeout.
+// timeout. It returns an error at once when the process has exited (or
+// exits before it answers): a function that refused to start.
 func (r *Runtime) Invoke(payload []byte, timeout time.Duration) (Result, error) {
 	r.mu.Lock()
 	r.seq++
@@ -205,12 +191,21 @@ func (r *Runtime) Invoke(payload []byte, timeout time.Duration) (Result, error) 
 	r.mu.Unlock()
 	select {
 	case r.events <- invocation{id: id, payload: payload, timeout: timeout}:
+	case <-r.exited:
+		return Result{}, fmt.Errorf("lambdatest: the function exited (%s) without asking for the invocation\n%s", r.state, r.Output())
 	case <-time.After(timeout):
 		return Result{}, fmt.Errorf("lambdatest: function did not ask for the next invocation within %s\n%s", timeout, r.Output())
 	}
 	select {
 	case res := <-done:
 		return res, nil
+	case <-r.exited:
+		select {
+		case res := <-done: // answered, then exited
+			return res, nil
+		default:
+		}
+		return Result{}, fmt.Errorf("lambdatest: the function exited (%s) without answering\n%s", r.state, r.Output())
 	case <-time.After(timeout):
 		return Result{}, fmt.Errorf("lambdatest: no answer within %s\n%s", timeout, r.Output())
 	}

@@ -64,7 +64,10 @@ func Shared(t testing.TB) *Server {
 }
 
 // Run runs the tests and stops the shared server: call it from TestMain.
+// Unless the command line sets -test.parallel, it lets more parallel tests
+// run at once than the default, GOMAXPROCS (see parallel.go).
 func Run(m *testing.M) int {
+	raiseParallel()
 	code := m.Run()
 	sharedMu.Lock()
 	if shared != nil {
