@@ -9,9 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
 	"github.com/webhookguard/webhookguard/shared/envelope"
 	"github.com/webhookguard/webhookguard/shared/queue"
 )
@@ -63,12 +60,12 @@ type printingQueue struct {
 // SendMessage sends the message, then shows it. The printer is held
 // meanwhile, so that a consumer quick to receive the message (the bot)
 // cannot print before it: local sends are one at a time.
-func (q *printingQueue) SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+func (q *printingQueue) SendMessage(ctx context.Context, in *queue.SendMessageInput) (*queue.SendMessageOutput, error) {
 	q.p.mu.Lock()
 	defer q.p.mu.Unlock()
-	out, err := q.Client.SendMessage(ctx, in, opts...)
+	out, err := q.Client.SendMessage(ctx, in)
 	if err == nil {
-		q.p.queued(aws.ToString(in.MessageBody))
+		q.p.queued(in.MessageBody)
 	}
 	return out, err
 }

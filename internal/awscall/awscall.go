@@ -1,5 +1,5 @@
 // Package awscall makes signed calls to the few AWS APIs the functions use
-// beyond Secrets Manager and SQS: EventBridge PutEvents, DynamoDB
+// beyond Secrets Manager: SQS SendMessage, EventBridge PutEvents, DynamoDB
 // UpdateItem and Lambda Invoke. It uses the SDK's configuration,
 // credentials, Signature Version 4 signer and HTTP client (so connections
 // are pooled with the SDK's clients), but not the generated service
@@ -53,6 +53,7 @@ var (
 	EventBridge = Service{ID: "EventBridge", SigningName: "events"}
 	DynamoDB    = Service{ID: "DynamoDB", SigningName: "dynamodb"}
 	Lambda      = Service{ID: "Lambda", SigningName: "lambda"}
+	SQS         = Service{ID: "SQS", SigningName: "sqs"}
 )
 
 // MaxResponseBytes bounds the body read from a response: Lambda's largest
@@ -229,9 +230,10 @@ type transportError struct{ err error }
 func (e *transportError) Error() string { return "awscall: " + e.err.Error() }
 func (e *transportError) Unwrap() error { return e.err }
 
-// apiError reads an error answer: the code from X-Amzn-ErrorType or the
-// body's __type (JSON protocols) or Type, the message from message or
-// Message.
+// apiError reads an error answer: the code from X-Amzn-Query-Error (SQS's
+// codes of its query protocol, as the SDK reports them), X-Amzn-ErrorType,
+// or the body's __type (JSON protocols) or code, the message from message
+// or Message.
 func apiError(res *http.Response, body []byte) *Error {
 	e := &Error{Status: res.StatusCode, Body: body}
 	var doc struct {
@@ -241,7 +243,12 @@ func apiError(res *http.Response, body []byte) *Error {
 		MessageC string `json:"Message"`
 	}
 	_ = json.Unmarshal(body, &doc)
-	e.Code = res.Header.Get("X-Amzn-ErrorType")
+	if q, _, _ := strings.Cut(res.Header.Get("X-Amzn-Query-Error"), ";"); q != "" {
+		e.Code = q
+	}
+	if e.Code == "" {
+		e.Code = res.Header.Get("X-Amzn-ErrorType")
+	}
 	if e.Code == "" {
 		e.Code = doc.Type
 	}
@@ -415,4 +422,23 @@ func (c *Client) JSON(ctx context.Context, version, target string, in, out any) 
 		return fmt.Errorf("awscall: decode %s answer: %w", target, err)
 	}
 	return nil
+}
+
+// Preconnect sends a HEAD request to the endpoint, over TLS only (a plain
+// connection costs too little to open ahead), so that a connection to its
+// host waits in the HTTP client's pool for the first call. The service
+// answers it with an error (it is not signed and names no operation); a
+// failure costs nothing but the attempt.
+func (c *Client) Preconnect(ctx context.Context) {
+	if c.endpointErr != nil || c.endpoint.Scheme != "https" {
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, c.endpoint.String(), nil)
+	if err != nil {
+		return
+	}
+	if res, err := c.http.Do(req); err == nil {
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/webhookguard/webhookguard/shared/bus"
 	"github.com/webhookguard/webhookguard/shared/dedup"
@@ -210,8 +209,8 @@ func NewClients(ctx context.Context) (Clients, error) {
 // ClientsFromConfig builds the Secrets Manager and SQS clients from cfg,
 // and keeps cfg for the others.
 func ClientsFromConfig(cfg aws.Config) Clients {
-	q := sqs.NewFromConfig(cfg)
-	return Clients{Secrets: secretsmanager.NewFromConfig(cfg), Queue: q, AWS: cfg, Preconnect: func(ctx context.Context) { preconnectSQS(ctx, q) }}
+	q := queue.NewClient(cfg)
+	return Clients{Secrets: secretsmanager.NewFromConfig(cfg), Queue: q, AWS: cfg, Preconnect: q.Preconnect}
 }
 
 // bus returns the EventBridge client, building it when needed.

@@ -27,6 +27,7 @@ import (
 	"github.com/webhookguard/webhookguard/shared/app"
 	"github.com/webhookguard/webhookguard/shared/envelope"
 	"github.com/webhookguard/webhookguard/shared/provider"
+	"github.com/webhookguard/webhookguard/shared/queue"
 	"github.com/webhookguard/webhookguard/shared/secrets"
 	"github.com/webhookguard/webhookguard/shared/webexapi"
 	"github.com/webhookguard/webhookguard/shared/webhook"
@@ -421,7 +422,7 @@ func TestSQSRefusingTheMessageAnswers413(t *testing.T) {
 		{"a message whose characters SQS refuses", func(t *testing.T, s *mototest.Server) func(*app.Config, *app.Clients) {
 			cfg := s.Config()
 			cfg.BaseEndpoint = aws.String(refusingSQS(t))
-			return func(_ *app.Config, c *app.Clients) { c.Queue = sqs.NewFromConfig(cfg) }
+			return func(_ *app.Config, c *app.Clients) { c.Queue = queue.NewClient(cfg) }
 		}, "envelope_rejected"},
 	}
 	for _, tc := range tests {

@@ -10,9 +10,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/webhookguard/webhookguard/shared/destination"
@@ -25,9 +22,10 @@ const MaxMessageBytes = 1 << 20
 // Name is the destination's name in logs, metrics and reasons.
 const Name = "queue"
 
-// Client is the part of the SQS client SQS uses.
+// Client sends a message: the SQS SendMessage call. NewClient (client.go)
+// returns the one that calls AWS.
 type Client interface {
-	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	SendMessage(ctx context.Context, in *SendMessageInput) (*SendMessageOutput, error)
 }
 
 // SQS sends events to one queue. It implements destination.Destination.
@@ -48,9 +46,9 @@ func (q *SQS) Send(ctx context.Context, ev *destination.Event) error {
 	if n := MessageSize(ev.JSON, attrs); n > MaxMessageBytes {
 		return &destination.Error{Destination: Name, Err: fmt.Errorf("%w: %d bytes with attributes, limit %d", destination.ErrTooLarge, n, MaxMessageBytes)}
 	}
-	_, err := q.Client.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl:          aws.String(q.QueueURL),
-		MessageBody:       aws.String(string(ev.JSON)),
+	_, err := q.Client.SendMessage(ctx, &SendMessageInput{
+		QueueURL:          q.QueueURL,
+		MessageBody:       string(ev.JSON),
 		MessageAttributes: attrs,
 	})
 	if err != nil {
@@ -79,9 +77,9 @@ func classify(err error) error {
 
 // Attributes returns the message attributes of an event: provider, and
 // source and eventType when set.
-func Attributes(ev *destination.Event) map[string]sqstypes.MessageAttributeValue {
+func Attributes(ev *destination.Event) map[string]Attribute {
 	e := ev.Envelope
-	attrs := map[string]sqstypes.MessageAttributeValue{
+	attrs := map[string]Attribute{
 		"provider": stringAttr(e.Provider),
 	}
 	if e.Source != "" {
@@ -93,16 +91,16 @@ func Attributes(ev *destination.Event) map[string]sqstypes.MessageAttributeValue
 	return attrs
 }
 
-func stringAttr(v string) sqstypes.MessageAttributeValue {
-	return sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+func stringAttr(v string) Attribute {
+	return Attribute{DataType: "String", StringValue: v}
 }
 
 // MessageSize returns the size SQS counts for a message: the body, and for
 // each attribute its name, data type and value.
-func MessageSize(body []byte, attrs map[string]sqstypes.MessageAttributeValue) int {
+func MessageSize(body []byte, attrs map[string]Attribute) int {
 	n := len(body)
 	for name, a := range attrs {
-		n += len(name) + len(aws.ToString(a.DataType)) + len(aws.ToString(a.StringValue)) + len(a.BinaryValue)
+		n += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
 	}
 	return n
 }

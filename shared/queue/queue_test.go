@@ -3,26 +3,28 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
+	"github.com/webhookguard/webhookguard/internal/testenv/mototest"
 	"github.com/webhookguard/webhookguard/shared/destination"
 	"github.com/webhookguard/webhookguard/shared/envelope"
 	"github.com/webhookguard/webhookguard/shared/queue"
 )
 
+func TestMain(m *testing.M) { os.Exit(mototest.Run(m)) }
+
 type fakeSQS struct {
-	in  *sqs.SendMessageInput
+	in  *queue.SendMessageInput
 	err error
 }
 
-func (f *fakeSQS) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+func (f *fakeSQS) SendMessage(_ context.Context, in *queue.SendMessageInput) (*queue.SendMessageOutput, error) {
 	f.in = in
-	return &sqs.SendMessageOutput{}, f.err
+	return &queue.SendMessageOutput{}, f.err
 }
 
 // event returns an event whose envelope carries body.
@@ -46,10 +48,10 @@ func TestSendsTheEnvelopeWithRoutingAttributes(t *testing.T) {
 	}
 	got := map[string]string{}
 	for k, v := range c.in.MessageAttributes {
-		got[k] = aws.ToString(v.StringValue)
+		got[k] = v.StringValue
 	}
 	want := map[string]string{"provider": "webex", "source": "sales", "eventType": "messages.created"}
-	if aws.ToString(c.in.QueueUrl) != "q" || aws.ToString(c.in.MessageBody) != string(ev.JSON) || len(got) != len(want) {
+	if c.in.QueueURL != "q" || c.in.MessageBody != string(ev.JSON) || len(got) != len(want) {
 		t.Fatalf("sent %+v, attributes %v", c.in, got)
 	}
 	for k, v := range want {
@@ -96,5 +98,32 @@ func TestMessageSizeCountsAttributes(t *testing.T) {
 	want := len(ev.JSON) + len("provider") + len("String") + len("webex") + len("eventType") + len("String") + len("messages.created")
 	if got := queue.MessageSize(ev.JSON, queue.Attributes(ev)); got != want {
 		t.Fatalf("MessageSize = %d, want %d", got, want)
+	}
+}
+
+// TestSendsToSQS sends through the client the functions use to a queue on
+// moto_server, and reads back the exact body and attributes.
+func TestSendsToSQS(t *testing.T) {
+	t.Parallel()
+	s := mototest.Shared(t)
+	url := s.CreateQueue(t, "queue-client")
+	ev := event(t, envelope.Envelope{Provider: "webex", Source: "sales", EventType: "messages.created"}, []byte(`{"a":"é\u0001"}`))
+	if err := (&queue.SQS{Client: queue.NewClient(s.Config()), QueueURL: url}).Send(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	msgs := s.Receive(t, url, 10)
+	if len(msgs) != 1 || msgs[0].Body != string(ev.JSON) {
+		t.Fatalf("received %+v, want the envelope once", msgs)
+	}
+}
+
+func TestSendToAMissingQueueAsksForARetry(t *testing.T) {
+	t.Parallel()
+	s := mototest.Shared(t)
+	ev := event(t, envelope.Envelope{Provider: "qiscus"}, []byte(`{}`))
+	err := (&queue.SQS{Client: queue.NewClient(s.Config()), QueueURL: s.URL + "/123456789012/no-such-queue"}).Send(context.Background(), ev)
+	var api smithy.APIError
+	if !errors.Is(err, destination.ErrUnavailable) || !errors.As(err, &api) {
+		t.Fatalf("Send = %v, want ErrUnavailable from an SQS error", err)
 	}
 }

@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
 	"github.com/webhookguard/webhookguard/shared/apigw"
 	"github.com/webhookguard/webhookguard/shared/destination"
 	"github.com/webhookguard/webhookguard/shared/provider"
@@ -19,19 +16,19 @@ import (
 )
 
 // sentMessages is an SQS client that takes every message and keeps it.
-type sentMessages struct{ got []*sqs.SendMessageInput }
+type sentMessages struct{ got []*queue.SendMessageInput }
 
-func (s *sentMessages) SendMessage(_ context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+func (s *sentMessages) SendMessage(_ context.Context, in *queue.SendMessageInput) (*queue.SendMessageOutput, error) {
 	s.got = append(s.got, in)
-	return &sqs.SendMessageOutput{}, nil
+	return &queue.SendMessageOutput{}, nil
 }
 
 // sqsSize is the size SQS counts for a message sent: its body, and its
 // attributes' names, types and values.
-func sqsSize(in *sqs.SendMessageInput) int {
-	n := len(aws.ToString(in.MessageBody))
+func sqsSize(in *queue.SendMessageInput) int {
+	n := len(in.MessageBody)
 	for name, a := range in.MessageAttributes {
-		n += len(name) + len(aws.ToString(a.DataType)) + len(aws.ToString(a.StringValue)) + len(a.BinaryValue)
+		n += len(name) + len(a.DataType) + len(a.StringValue) + len(a.BinaryValue)
 	}
 	return n
 }
@@ -95,7 +92,7 @@ func TestBodyAtTheLimitFitsInOneSQSMessage(t *testing.T) {
 			if size := sqsSize(in); size > queue.MaxMessageBytes {
 				t.Fatalf("message of %d bytes with its attributes, SQS takes %d", size, queue.MaxMessageBytes)
 			}
-			if got := aws.ToString(in.MessageAttributes["eventType"].StringValue); got != eventType {
+			if got := in.MessageAttributes["eventType"].StringValue; got != eventType {
 				t.Fatalf("eventType attribute %q, want %q", got, eventType)
 			}
 		})
@@ -115,7 +112,7 @@ func (c *eventTypeCatcher) Send(_ context.Context, ev *destination.Event) error 
 	c.eventType = ev.Envelope.EventType
 	c.attributes = map[string]string{}
 	for k, v := range queue.Attributes(ev) {
-		c.attributes[k] = aws.ToString(v.StringValue)
+		c.attributes[k] = v.StringValue
 	}
 	return nil
 }
