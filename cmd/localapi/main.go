@@ -55,6 +55,9 @@ type options struct {
 	bot       bool
 	bus       bool
 	dedup     bool
+	// forkMoto starts moto_server from a shared zygote (moto.Options.Fork),
+	// as the tests do; make run starts its own.
+	forkMoto bool
 }
 
 const description = `
@@ -139,7 +142,7 @@ func run(ctx context.Context, o options, getenv func(string) string, out io.Writ
 	}
 	defer ln.Close()
 
-	motoSrv, err := moto.Launch(moto.Options{Host: o.motoHost, Port: o.motoPort})
+	motoSrv, err := moto.Launch(moto.Options{Host: o.motoHost, Port: o.motoPort, Fork: o.forkMoto})
 	if err != nil {
 		return fmt.Errorf("start moto_server on %s: %w", net.JoinHostPort(o.motoHost, strconv.Itoa(o.motoPort)), err)
 	}

@@ -66,13 +66,14 @@ type local struct {
 // environment, until the test ends.
 func start(t *testing.T, o options, env map[string]string) *local {
 	t.Helper()
-	mototest.Shared(t) // skips, saying so, where moto_server is missing
+	mototest.Require(t)
 	o.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
 	o.motoPort = freePort(t)
 	if o.template == "" {
 		o.template = "../../template.yaml"
 	}
 	o.quiet = true
+	o.forkMoto = true
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &local{addr: o.addr, moto: "http://127.0.0.1:" + strconv.Itoa(o.motoPort), out: &syncBuffer{}}
 	done := make(chan error, 1)

@@ -33,33 +33,42 @@ sys.argv[0] = "moto_server"
 sys.exit(main())
 `
 
-var resolved struct {
-	mu   sync.Mutex
-	cmds map[string][]string
+// program is how to run a moto_server.
+type program struct {
+	// argv is the command line, program and first arguments.
+	argv []string
+	// python is the interpreter that runs moto_server, with its
+	// arguments, or nil when moto_server is not a Python script.
+	python []string
 }
 
-// command returns the command line (program and first arguments) that
-// runs the moto_server found at onPath. When that is a pyenv shim, it runs
-// the program the shim stands for: a shim asks pyenv at every start which
-// Python version to run, which costs about as much CPU as moto_server's
-// own start, and tests start many. When the program is a Python script, it
-// runs it through its Python with cachedModules.
-func command(onPath string) []string {
+var resolved struct {
+	mu    sync.Mutex
+	progs map[string]program
+}
+
+// command returns how to run the moto_server found at onPath. When that
+// is a pyenv shim, it runs the program the shim stands for: a shim asks
+// pyenv at every start which Python version to run, which costs about as
+// much CPU as moto_server's own start, and tests start many. When the
+// program is a Python script, it runs it through its Python with
+// cachedModules.
+func command(onPath string) program {
 	resolved.mu.Lock()
 	defer resolved.mu.Unlock()
-	if c, ok := resolved.cmds[onPath]; ok {
-		return c
+	if p, ok := resolved.progs[onPath]; ok {
+		return p
 	}
-	if resolved.cmds == nil {
-		resolved.cmds = map[string][]string{}
+	if resolved.progs == nil {
+		resolved.progs = map[string]program{}
 	}
 	path := behindShim(onPath)
-	c := []string{path}
+	p := program{argv: []string{path}}
 	if py := pythonOf(path); py != nil {
-		c = append(py, "-c", cachedModules)
+		p = program{argv: append(py[:len(py):len(py)], "-c", cachedModules), python: py}
 	}
-	resolved.cmds[onPath] = c
-	return c
+	resolved.progs[onPath] = p
+	return p
 }
 
 // behindShim returns the program the pyenv shim at path runs, or path

@@ -3,6 +3,10 @@
 // that create secrets, queues, event buses with rules and DynamoDB tables
 // on it, and read messages back.
 //
+// The servers are forked from one Python process per go test run that has
+// loaded moto already (moto.Options.Fork), so that each costs little to
+// start; each is still a process of its own, with a state of its own.
+//
 // Where moto_server is not installed, tests skip with a message, except
 // under CI (CI set), where they fail: CI must run them.
 package mototest
@@ -54,7 +58,7 @@ func Shared(t testing.TB) *Server {
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
 	if shared == nil {
-		s, err := moto.Launch(moto.Options{})
+		s, err := moto.Launch(moto.Options{Fork: true})
 		if err != nil {
 			skipOrFail(t, err)
 		}
@@ -81,7 +85,7 @@ func Run(m *testing.M) int {
 // (or earlier, with Stop).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s, err := moto.Launch(moto.Options{})
+	s, err := moto.Launch(moto.Options{Fork: true})
 	if err != nil {
 		skipOrFail(t, err)
 	}
