@@ -1,15 +1,10 @@
 package moto
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -92,50 +87,22 @@ func TestStopEndsAForkedServer(t *testing.T) {
 	s.Stop() // a second Stop does nothing
 }
 
-// TestAForkedServerEndsWithItsProgram starts this test binary as a program
-// that launches a forked server and prints its URL, kills that program,
-// and checks that the server is gone.
-func TestAForkedServerEndsWithItsProgram(t *testing.T) {
-	if os.Getenv("MOTO_TEST_HELPER") == "1" {
-		s, err := Launch(Options{Fork: true})
-		if err != nil {
-			fmt.Println("error", err)
-			os.Exit(1)
-		}
-		fmt.Println(s.URL)
-		time.Sleep(time.Minute) // killed long before
-		os.Exit(0)
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("servers are forked on Linux only")
-	}
+// TestAForkedServerEndsWhenItsProgramDoes closes the connection to a
+// forked server without a word, as the kernel does when the program that
+// launched it dies, and checks that the server is gone.
+func TestAForkedServerEndsWhenItsProgramDoes(t *testing.T) {
 	t.Parallel()
-	launch(t, Options{Fork: true}) // skips where moto_server is missing
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAForkedServerEndsWithItsProgram$")
-	cmd.Env = append(os.Environ(), "MOTO_TEST_HELPER=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	s := launch(t, Options{Fork: true})
+	if s.forked == nil {
+		t.Skip("no zygote here: the server is moto_server, which dies with this process")
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	if err := Check(s.URL); err != nil {
+		t.Fatalf("before: %v", err)
 	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	url := strings.TrimSpace(line)
-	if err != nil || !strings.HasPrefix(url, "http://") {
-		_ = cmd.Process.Kill()
-		t.Fatalf("the program printed %q (%v); stderr:\n%s", line, err, stderr.String())
-	}
-	if err := Check(url); err != nil {
-		t.Fatalf("the program's server does not answer: %v", err)
-	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	for deadline := time.Now().Add(10 * time.Second); Check(url) == nil; time.Sleep(20 * time.Millisecond) {
+	_ = s.forked.Close()
+	for deadline := time.Now().Add(10 * time.Second); Check(s.URL) == nil; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s still answers 10 s after its program was killed", url)
+			t.Fatalf("%s still answers 10 s after its connection closed", s.URL)
 		}
 	}
 }
