@@ -22,13 +22,12 @@ import (
 	"github.com/webhookguard/webhookguard/shared/provider"
 )
 
-// Exercise builds the function in the current directory and checks it end
-// to end for p: requests of every kind, the event bus, the answer function
+// Exercise builds the function in dir and checks it end to end for p: requests of every kind, the event bus, the answer function
 // (or its refusal), and the replay guard shared by several processes.
 // extraEnv is added to the function's environment.
-func Exercise(t *testing.T, p provider.Provider, extraEnv ...string) {
+func Exercise(t *testing.T, p provider.Provider, dir string, extraEnv ...string) {
 	t.Helper()
-	bin := lambdaemu.Build(t, ".")
+	bin := lambdaemu.Build(t, dir)
 	// Each part has a secret, a queue, a bus or a table of its own, and
 	// processes of its own: they run in parallel.
 	for _, part := range []struct {
@@ -143,16 +142,16 @@ func exerciseRequests(t *testing.T, p provider.Provider, bin string, extraEnv []
 	}
 }
 
-// StartsAtLogLevels builds the function in the current directory and checks,
+// StartsAtLogLevels builds the function in dir and checks,
 // for each AWS_LAMBDA_LOG_LEVEL given (Lambda's levels run from TRACE to
 // FATAL), that it starts and answers a signed request with 200 and a forged
 // one with 401; where the level lets WARN lines through, that the forged
 // request's line is written, after the genuine one's line exactly when the
 // level lets INFO lines through.
-func StartsAtLogLevels(t *testing.T, p provider.Provider, levels ...string) {
+func StartsAtLogLevels(t *testing.T, p provider.Provider, dir string, levels ...string) {
 	t.Helper()
 	moto := mototest.Shared(t)
-	bin := lambdaemu.Build(t, ".")
+	bin := lambdaemu.Build(t, dir)
 	for _, level := range levels {
 		t.Run(level, func(t *testing.T) {
 			t.Parallel()

@@ -65,14 +65,14 @@ func (c *SecretsManagerCounter) Total() int64 {
 	return l + g + o
 }
 
-// ExerciseSources builds the function in the current directory and checks
+// ExerciseSources builds the function in dir and checks
 // it end to end for p as a function serving several sources: SECRET_ID
 // "<prefix>{source}", two sources with their own keys, HTTP API events for
 // POST /<provider>/{source}, a signature of one source refused on the
 // other, unknown and malformed sources answered 404, and 200 requests for
 // random unknown sources answered with at most 20 Secrets Manager calls,
 // counted by a proxy between the function and moto_server.
-func ExerciseSources(t *testing.T, p provider.Provider) {
+func ExerciseSources(t *testing.T, p provider.Provider, dir string) {
 	t.Helper()
 	moto := mototest.Shared(t)
 	n := runs.Add(1)
@@ -84,7 +84,7 @@ func ExerciseSources(t *testing.T, p provider.Provider) {
 	queueURL := moto.CreateQueue(t, fmt.Sprintf("functest-sources-%s-%d", p.Name, n))
 	sm := CountSecretsManager(t, moto.URL)
 
-	bin := lambdaemu.Build(t, ".")
+	bin := lambdaemu.Build(t, dir)
 	env := append(functionEnv(moto, prefix+"{source}", queueURL), "AWS_ENDPOINT_URL_SECRETS_MANAGER="+sm.URL)
 	rt := lambdaemu.Start(t, bin, env...)
 

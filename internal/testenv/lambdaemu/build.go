@@ -33,8 +33,9 @@ var built = struct {
 // one of them builds the same function. So the binary is kept in a
 // directory of the user's cache, one per package directory, where go build
 // relinks it only when something it is built from changed; a lock on that
-// directory lets one process at a time build or copy it. Each process runs
-// go build for a package once. Where that directory or the lock is not
+// directory lets one process at a time build or copy it. go build runs
+// once a package in each run of go test (on Linux; elsewhere once in each
+// test binary). Where that directory or the lock is not
 // available, the package is built into t.TempDir.
 func Build(t testing.TB, dir string) string {
 	t.Helper()
@@ -60,7 +61,16 @@ func Build(t testing.TB, dir string) string {
 	fresh := built.dirs[abs]
 	built.mu.Unlock()
 	if !fresh {
-		goBuild(t, abs, cached)
+		// Sources do not change during a go test run: what another test
+		// binary of this run built is up to date.
+		stamp := filepath.Join(cache, "run")
+		id, named := runID()
+		if b, err := os.ReadFile(stamp); !named || err != nil || string(b) != id || !exists(cached) {
+			goBuild(t, abs, cached)
+			if named {
+				_ = os.WriteFile(stamp, []byte(id), 0o600)
+			}
+		}
 		built.mu.Lock()
 		built.dirs[abs] = true
 		built.mu.Unlock()
@@ -95,6 +105,12 @@ func cacheDir(dir string) (string, bool) {
 		return "", false
 	}
 	return d, true
+}
+
+// exists reports whether path names a file.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // linkOrCopy makes dst a hard link to src, or else a copy of it.
