@@ -265,7 +265,7 @@ func TestSecretsManagerDownWhileWarmKeepsServingCachedKeys(t *testing.T) {
 		}
 	}
 	if got := f.received(); len(got) != 4 {
-		t.Fatalf("received %d, want 4", len(got))
+		t.Fatalf("received %d, want 4 (%d left on %s); log:\n%s", len(got), f.moto.Count(t, f.queueURL), f.queueURL, f.logs.String())
 	}
 	// A key the cache does not hold may be a new one Secrets Manager
 	// cannot be asked about: 503, so the provider retries, never 401.
