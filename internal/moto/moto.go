@@ -104,11 +104,9 @@ func start(prog program, host string, port int, fork bool) (*Server, error) {
 	if fork {
 		s, err := forkServer(prog.python, host, port)
 		if err == nil {
+			// It answered once it listened: it is ready.
 			s.URL = url
-			if err = s.waitReady(30 * time.Second); err != nil {
-				s.Stop()
-			}
-			return s, err
+			return s, nil
 		}
 		if !errors.Is(err, errNoZygote) {
 			return nil, err

@@ -147,6 +147,10 @@ try:
                 "SignedHeaders=host, Signature=0" % name,
             },
         )
+    # The dashboard, which a client checking the server asks for, and a
+    # server socket, whose first one reads werkzeug's version.
+    client.get("/moto-api/")
+    make_server("127.0.0.1", 0, app, threaded=True).server_close()
 except Exception:
     pass
 
