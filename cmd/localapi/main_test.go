@@ -63,8 +63,17 @@ type local struct {
 }
 
 // start runs the local API with o (addresses filled in) and env as its
-// environment, until the test ends.
+// environment, until the test ends, with a moto_server forked from the
+// tests' zygote.
 func start(t *testing.T, o options, env map[string]string) *local {
+	t.Helper()
+	o.forkMoto = true
+	return startLocal(t, o, env)
+}
+
+// startLocal is start with o's own choice of moto_server: without
+// forkMoto, it starts one as make run does.
+func startLocal(t *testing.T, o options, env map[string]string) *local {
 	t.Helper()
 	mototest.Require(t)
 	o.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
@@ -73,7 +82,6 @@ func start(t *testing.T, o options, env map[string]string) *local {
 		o.template = "../../template.yaml"
 	}
 	o.quiet = true
-	o.forkMoto = true
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &local{addr: o.addr, moto: "http://127.0.0.1:" + strconv.Itoa(o.motoPort), out: &syncBuffer{}}
 	done := make(chan error, 1)
@@ -150,7 +158,7 @@ func (l *local) queued(t *testing.T) []envelope.Envelope {
 // a consumer would.
 func TestRunKeepsEventsForConsumers(t *testing.T) {
 	t.Parallel()
-	l := start(t, options{envelopes: true}, nil)
+	l := startLocal(t, options{envelopes: true}, nil) // moto_server as make run starts it
 	for _, p := range provider.All {
 		if status, answer := l.post(t, p, devenv.Secret(p.Name)); status != 200 {
 			t.Fatalf("%s signed: %d %s\n%s", p.Name, status, answer, l.out.String())

@@ -45,32 +45,23 @@ func call(t *testing.T, url, action, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// TestForkedServersKeepStatesOfTheirOwn checks forked servers; a server
+// started as moto_server (make run's) is checked by cmd/localapi's
+// TestRunKeepsEventsForConsumers.
 func TestForkedServersKeepStatesOfTheirOwn(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		fork bool
-	}{
-		{name: "forked from the zygote", fork: true},
-		{name: "started as moto_server", fork: false},
+	a, b := launch(t, Options{Fork: true}), launch(t, Options{Fork: true})
+	if a.URL == b.URL {
+		t.Fatalf("both servers at %s", a.URL)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			a, b := launch(t, Options{Fork: tc.fork}), launch(t, Options{Fork: tc.fork})
-			if a.URL == b.URL {
-				t.Fatalf("both servers at %s", a.URL)
-			}
-			if status, body := call(t, a.URL, "CreateQueue", `{"QueueName":"only-on-a"}`); status != http.StatusOK {
-				t.Fatalf("CreateQueue on a: %d %s", status, body)
-			}
-			if _, body := call(t, a.URL, "ListQueues", `{}`); !strings.Contains(body, "only-on-a") {
-				t.Errorf("a lists %s; want its queue", body)
-			}
-			if _, body := call(t, b.URL, "ListQueues", `{}`); strings.Contains(body, "only-on-a") {
-				t.Errorf("b lists %s; want no queue of a's", body)
-			}
-		})
+	if status, body := call(t, a.URL, "CreateQueue", `{"QueueName":"only-on-a"}`); status != http.StatusOK {
+		t.Fatalf("CreateQueue on a: %d %s", status, body)
+	}
+	if _, body := call(t, a.URL, "ListQueues", `{}`); !strings.Contains(body, "only-on-a") {
+		t.Errorf("a lists %s; want its queue", body)
+	}
+	if _, body := call(t, b.URL, "ListQueues", `{}`); strings.Contains(body, "only-on-a") {
+		t.Errorf("b lists %s; want no queue of a's", body)
 	}
 }
 
