@@ -46,14 +46,14 @@ func (l *lockedBuffer) String() string {
 // each delivery with the secret its webhook has at that moment, and
 // switches exactly when setSecret updates it, while a forger keeps the
 // function's early reloads throttled. No delivery may be refused. Timings
-// are compressed: SECRETS_TTL is 500 ms instead of 5 min, and ROTATION_WAIT
+// are compressed: SECRETS_TTL is 300 ms instead of 5 min, and ROTATION_WAIT
 // is the TTL plus 700 ms instead of plus a minute. (Without the wait, about
 // half the deliveries after the switch are refused until the next reload.)
 // Each of the six senders pauses 50 ms between deliveries: some hundreds
 // in all, dozens around each step.
 func TestRotationDrillUnderTraffic(t *testing.T) {
 	t.Parallel()
-	const ttl = 500 * time.Millisecond
+	const ttl = 300 * time.Millisecond
 	f := newFixture(t, func(c *webexrotation.Config) { c.Wait = ttl + 700*time.Millisecond })
 	queueURL := f.moto.CreateQueue(t, fmt.Sprintf("drill-%d", seq.Add(1)))
 	cfg, err := app.FromEnv(func(k string) string {
