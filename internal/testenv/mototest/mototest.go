@@ -241,9 +241,19 @@ func (s *Server) CreateQueue(t testing.TB, name string) string {
 // Receive returns the messages waiting on the queue, up to max, deleting
 // them (ten at a time). It asks until the queue answers empty, so a test
 // sees every message sent before the call.
+//
+// It first sets the queue's visibility timeout to 0: when an answer to
+// ReceiveMessage is lost and the SDK asks again, the second answer then
+// holds the messages the first carried, instead of none for 30 s while
+// they are in flight.
 func (s *Server) Receive(t testing.TB, queueURL string, max int) []Message {
 	t.Helper()
 	c := s.SQSClient()
+	if _, err := c.SetQueueAttributes(context.Background(), &sqs.SetQueueAttributesInput{
+		QueueUrl: aws.String(queueURL), Attributes: map[string]string{string(sqstypes.QueueAttributeNameVisibilityTimeout): "0"},
+	}); err != nil {
+		t.Fatalf("set the visibility timeout of %s: %v", queueURL, err)
+	}
 	var msgs []Message
 	for len(msgs) < max {
 		out, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
