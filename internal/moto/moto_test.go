@@ -5,16 +5,18 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 )
 
-// launch starts a server for the test, skipping where moto_server is not
-// installed (failing under CI), and stops it when the test ends.
-func launch(t *testing.T, o Options) *Server {
+// launchForked launches a server with Fork, stopped when the test ends. It
+// skips where moto_server is not installed (failing under CI), and fails
+// on Linux when the server was not forked from the zygote.
+func launchForked(t *testing.T) *Server {
 	t.Helper()
-	s, err := Launch(o)
+	s, err := Launch(Options{Fork: true})
 	if errors.Is(err, ErrNotInstalled) && os.Getenv("CI") == "" {
 		t.Skip(err)
 	}
@@ -22,6 +24,9 @@ func launch(t *testing.T, o Options) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Stop)
+	if runtime.GOOS == "linux" && s.forked == nil {
+		t.Fatalf("the server at %s was not forked from the zygote", s.URL)
+	}
 	return s
 }
 
@@ -50,7 +55,7 @@ func call(t *testing.T, url, action, body string) (int, string) {
 // TestRunKeepsEventsForConsumers.
 func TestForkedServersKeepStatesOfTheirOwn(t *testing.T) {
 	t.Parallel()
-	a, b := launch(t, Options{Fork: true}), launch(t, Options{Fork: true})
+	a, b := launchForked(t), launchForked(t)
 	if a.URL == b.URL {
 		t.Fatalf("both servers at %s", a.URL)
 	}
@@ -67,7 +72,7 @@ func TestForkedServersKeepStatesOfTheirOwn(t *testing.T) {
 
 func TestStopEndsAForkedServer(t *testing.T) {
 	t.Parallel()
-	s := launch(t, Options{Fork: true})
+	s := launchForked(t)
 	if err := Check(s.URL); err != nil {
 		t.Fatalf("before Stop: %v", err)
 	}
@@ -83,7 +88,7 @@ func TestStopEndsAForkedServer(t *testing.T) {
 // launched it dies, and checks that the server is gone.
 func TestAForkedServerEndsWhenItsProgramDoes(t *testing.T) {
 	t.Parallel()
-	s := launch(t, Options{Fork: true})
+	s := launchForked(t)
 	if s.forked == nil {
 		t.Skip("no zygote here: the server is moto_server, which dies with this process")
 	}

@@ -62,23 +62,17 @@ except Exception:
     pass
 import functools
 import logging
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.utils import get_service_model, service_name_from_moto_package_name
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-# What moto builds at the first request for a service, and keeps: built
-# here, once, it is in every fork.
 app = DomainDispatcherApplication(create_backend_app)
 app.debug = True
-for name in SERVICES + ("moto_api",):
-    try:
-        app.app_instances[name] = create_backend_app(name)
-    except Exception:
-        pass
+# Loaded at the first request that needs them, and kept: a service's
+# botocore model (not every call below needs it), and the list of every
+# botocore service, which moto's errors ask for.
 for name in SERVICES:
     try:
-        backends.get_backend(name)[DEFAULT_ACCOUNT_ID]
         get_service_model(name)
         service_name_from_moto_package_name(name)
     except Exception:
@@ -123,9 +117,11 @@ try:
 except Exception:
     pass
 
-# One read-only call to each service imports and builds what moto leaves
-# to the first request (access control, IAM, the werkzeug logger, ...).
-# It creates only what any first call does, such as the default event bus.
+# One read-only call to each service does here, once, what moto leaves to
+# the first request and keeps: it builds the service's Flask app, its
+# backend and region list, and imports access control and IAM, so every
+# fork has them. It creates only what any first
+# call does, such as the default event bus.
 try:
     from werkzeug.test import Client
 

@@ -63,6 +63,18 @@ func forkServer(python []string, host string, port int) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s, err := ask(python, path, host, port)
+	if errors.Is(err, errNoZygote) {
+		zygote.mu.Lock()
+		zygote.broken = true
+		zygote.mu.Unlock()
+	}
+	return s, err
+}
+
+// ask connects to the zygote on path, starting it when none answers, and
+// asks it for a server.
+func ask(python []string, path, host string, port int) (*Server, error) {
 	conn, err := net.DialTimeout("unix", path, time.Second)
 	if err != nil {
 		if conn, err = startZygote(python, path); err != nil {
@@ -72,11 +84,6 @@ func forkServer(python []string, host string, port int) (*Server, error) {
 	s, err := request(conn, host, port)
 	if err != nil {
 		conn.Close()
-		if errors.Is(err, errNoZygote) {
-			zygote.mu.Lock()
-			zygote.broken = true
-			zygote.mu.Unlock()
-		}
 		return nil, err
 	}
 	return s, nil
@@ -132,7 +139,6 @@ func startZygote(python []string, path string) (net.Conn, error) {
 		defer log.Close()
 	}
 	if err := cmd.Start(); err != nil {
-		zygote.broken = true
 		return nil, fmt.Errorf("%w: %v", errNoZygote, err)
 	}
 	exited := make(chan struct{})
@@ -150,12 +156,10 @@ func startZygote(python []string, path string) (net.Conn, error) {
 			if conn, err := net.DialTimeout("unix", path, time.Second); err == nil {
 				return conn, nil
 			}
-			zygote.broken = true
 			return nil, fmt.Errorf("%w: it exited (see %s.log)", errNoZygote, path)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			zygote.broken = true
 			return nil, fmt.Errorf("%w: no socket after %s", errNoZygote, zygoteStart)
 		}
 	}
